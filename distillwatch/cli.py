@@ -1,0 +1,164 @@
+"""The ``distillwatch`` command: one CLI, a subcommand per job.
+
+Exit codes: 0 success, 1 unexpected failure, 2 bad usage, 3 Kafka unreachable
+or the local broker failed, 4 bad input (missing file, unreadable data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from distillwatch.settings import Settings, get_settings
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_KAFKA, EXIT_INPUT = 0, 1, 2, 3, 4
+
+
+@contextmanager
+def progress(description: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A progress display on stderr; yields ``update(done_so_far)``."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, transient=False, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+# -- kafka ---------------------------------------------------------------------------------------
+def _cmd_kafka(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.local_broker import LocalBroker
+
+    if not settings.uses_local_kafka:
+        print(
+            f"DISTILLWATCH_KAFKA_BOOTSTRAP is set ({settings.kafka_bootstrap}): "
+            "the embedded broker is not used."
+        )
+        return EXIT_OK if args.action == "status" else EXIT_USAGE
+    broker = LocalBroker.from_settings(settings)
+    if args.action == "start":
+        status = broker.start()
+        print(f"kafka running at {status.bootstrap} (pid {status.pid}, log {status.log_file})")
+    elif args.action == "stop":
+        print("kafka stopped" if broker.stop() else "kafka was not running")
+    else:
+        status = broker.status()
+        state = f"running (pid {status.pid})" if status.running else "not running"
+        print(f"kafka {state} at {status.bootstrap}; log {status.log_file}")
+        return EXIT_OK if status.running else EXIT_FAILURE
+    return EXIT_OK
+
+
+# -- produce / ingest ------------------------------------------------------------------------
+def _cmd_produce(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.producer import produce_file
+
+    if not args.input.exists():
+        print(f"error: no such file: {args.input}", file=sys.stderr)
+        return EXIT_INPUT
+    with progress(f"producing to {args.topic}") as update:
+        sent = produce_file(settings, args.input, args.topic, update)
+    print(f"produced {sent} messages to {args.topic}")
+    return EXIT_OK
+
+
+def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.lake_writer import LakeWriter
+
+    writer = LakeWriter(settings, args.topic, args.lake)
+    with progress(f"ingesting {args.topic} -> {args.lake}") as update:
+        counts = writer.run(
+            until_idle_s=args.until_idle, on_progress=lambda c, _: update(c.consumed)
+        )
+    print(
+        f"consumed {counts.consumed}: accepted {counts.accepted}, quarantined {counts.rejected} "
+        f"({counts.batches} batches, {counts.files} files)"
+    )
+    return EXIT_OK
+
+
+# -- parser ------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="distillwatch",
+        description="Detect distillation and model-extraction campaigns in LLM API access logs.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    kafka = sub.add_parser("kafka", help="manage the embedded local Kafka broker")
+    kafka.add_argument("action", choices=["start", "stop", "status"])
+    kafka.set_defaults(func=_cmd_kafka)
+
+    produce = sub.add_parser("produce", help="replay a .jsonl/.jsonl.gz file into a Kafka topic")
+    produce.add_argument("--input", type=Path, required=True, help="file of contract events")
+    produce.add_argument("--topic", default=None, help="target topic (default: settings.topic)")
+    produce.set_defaults(func=_cmd_produce)
+
+    ingest = sub.add_parser("ingest", help="run the lake writer (Kafka -> Parquet lake)")
+    ingest.add_argument("--topic", default=None, help="topic to consume (default: settings.topic)")
+    ingest.add_argument("--lake", type=Path, default=None, help="lake root (default: settings)")
+    ingest.add_argument(
+        "--until-idle",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this many seconds without new messages (default: run until signalled)",
+    )
+    ingest.set_defaults(func=_cmd_ingest)
+
+    for extra in _EXTENSIONS:
+        extra(sub)
+    return parser
+
+
+#: Further subcommands register here: callables taking the subparsers action.
+_EXTENSIONS: list[Callable[[Any], None]] = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    settings = get_settings()
+    if getattr(args, "topic", "unset") is None:
+        args.topic = settings.topic
+    if getattr(args, "lake", "unset") is None:
+        args.lake = settings.lake_dir
+    from ingest.kafka_io import KafkaUnavailableError
+    from ingest.local_broker import BrokerError
+
+    try:
+        return int(args.func(args, settings))
+    except (KafkaUnavailableError, BrokerError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_KAFKA
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

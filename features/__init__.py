@@ -1,0 +1,1 @@
+"""Feature jobs: polars expressions over the lake, one definition of each feature."""

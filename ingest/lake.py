@@ -1,0 +1,63 @@
+"""Durable file writes and the lake's folder layout.
+
+Every file of the lake is written to a temporary name in its final folder,
+fsynced, renamed over its final name and the folder fsynced, so a reader or a
+crash sees either the old file or the new one, never a torn one. File names are
+deterministic (derived from the data they hold), so writing again replaces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+EVENTS = "events"
+QUARANTINE = "quarantine"
+INGEST_LOG = "ingest_log"
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success fsync it and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+        _fsync_dir(path.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_parquet(table: pa.Table, path: Path, *, compression: str = "zstd") -> Path:
+    """Write ``table`` to ``path`` durably and atomically (see module docstring)."""
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression=compression)
+    return path
+
+
+def write_bytes(data: bytes, path: Path) -> Path:
+    """Write ``data`` to ``path`` durably and atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+def hour_partition(root: Path, date: str, hour: int) -> Path:
+    """Folder of one event-time hour: ``root/date=YYYY-MM-DD/hour=HH``."""
+    return root / f"date={date}" / f"hour={hour:02d}"

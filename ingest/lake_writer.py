@@ -1,0 +1,367 @@
+"""The lake writer: a Kafka consumer group that lands contract events as Parquet.
+
+Main loop (in the manner of quix-streams): poll a batch, decode it in bulk,
+append it to a per-partition buffer, write every buffer that reached a batch
+boundary, commit, repeat; stop cleanly on SIGTERM/SIGINT.
+
+Exactly-once effect, in this strict order for each (topic, partition) batch:
+
+1. An *in-flight* note ``lake/_ingest_state/<topic>+<partition>.json`` names the
+   batch's offset range and the files it is about to write (fsynced first).
+2. Events go to ``lake/events/date=D/hour=H/<topic>+<partition>+<first>+<last>.parquet``
+   (one file per event hour the batch touches), rejects to
+   ``lake/quarantine/topic=T/partition=P/<same name>.parquet`` and the dead-letter
+   topic, the batch's counts to ``lake/ingest_log/topic=T/partition=P/<same name>.json``
+   (so reconciliation can add them up); each file is
+   written to a temporary name, fsynced and renamed.
+3. The producer of the dead-letter topic is flushed.
+4. The offset after the batch is committed to Kafka; then the in-flight note is removed.
+
+A replay of the same offsets yields the same names and overwrites. After a crash
+between 2 and 4, the restarted writer finds the in-flight note of a batch that
+starts at or after the committed offset, deletes that batch's files and consumes
+it again, so no event is lost or duplicated, whatever the batch boundaries of
+the new run. Boundaries are a function of the records only: a batch closes at
+``flush_records`` records, or before the record that would make its event-time
+span exceed ``flush_event_seconds``. Partial batches are written only when the
+writer stops, loses a partition, or the stream is idle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+from kafka import ConsumerRebalanceListener
+from kafka.errors import CommitFailedError, IllegalStateError, RetriableError
+from kafka.structs import OffsetAndMetadata
+
+from distillwatch.settings import Settings
+from ingest import kafka_io, lake
+from ingest.decode import INDEX, decode
+from ingest.schema import QUARANTINE_SCHEMA
+from ingest.transform import partition_keys, to_lake
+
+log = logging.getLogger(__name__)
+
+_NO_TS = np.iinfo(np.int64).min
+
+
+@dataclass
+class Counts:
+    """Running totals; ``accepted + rejected == consumed`` once buffers are written."""
+
+    consumed: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    batches: int = 0
+    files: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Buffer:
+    """Decoded but not yet written records of one partition, in offset order."""
+
+    offsets: list[np.ndarray] = field(default_factory=list)
+    ts_us: list[np.ndarray] = field(default_factory=list)
+    accepted: list[pl.DataFrame] = field(default_factory=list)
+    rejected: list[tuple[int, bytes, str]] = field(default_factory=list)
+
+    def size(self) -> int:
+        return sum(len(o) for o in self.offsets)
+
+
+def batch_cut(ts_us: np.ndarray, max_records: int, max_span_us: int) -> int | None:
+    """Length of the first complete batch of a buffer, or None if none is complete yet.
+
+    A batch is complete at ``max_records`` records, or just before the first
+    record whose event time would stretch the batch's span beyond ``max_span_us``.
+    Rejected records (no event time, marked ``_NO_TS``) never stretch a span.
+    """
+    valid = ts_us != _NO_TS
+    high = np.maximum.accumulate(np.where(valid, ts_us, np.iinfo(np.int64).min))
+    low = np.minimum.accumulate(np.where(valid, ts_us, np.iinfo(np.int64).max))
+    over = np.flatnonzero(valid & (high - low > max_span_us))
+    cut = max_records if len(ts_us) >= max_records else None
+    if len(over) and (cut is None or over[0] < cut):
+        cut = int(over[0])
+    return cut
+
+
+class LakeWriter:
+    """Consume ``topic`` and write the lake under ``lake_dir`` (see module docstring)."""
+
+    def __init__(self, settings: Settings, topic: str, lake_dir: Path) -> None:
+        self.settings = settings
+        self.topic = topic
+        self.lake_dir = lake_dir
+        self.counts = Counts()
+        self._buffers: dict[Any, _Buffer] = {}
+        self._stop = False
+        self._consumer: Any = None
+        self._dlq: Any = None
+        self._state_dir = lake_dir / "_ingest_state"
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def request_stop(self, *_: object) -> None:
+        """Ask the loop to write what it holds, commit and return (signal-handler safe)."""
+        self._stop = True
+
+    def run(
+        self,
+        until_idle_s: float | None = None,
+        on_progress: Callable[[Counts, int], None] | None = None,
+    ) -> Counts:
+        """Consume until stopped (or idle for ``until_idle_s``); return the counts.
+
+        ``on_progress(counts, lag)`` is called after every poll that returned records.
+        """
+        writer = self
+
+        class _Rebalance(ConsumerRebalanceListener):
+            def on_partitions_revoked(self, revoked):  # type: ignore[no-untyped-def]
+                writer._flush(list(revoked), final=True)
+
+            def on_partitions_assigned(self, assigned):  # type: ignore[no-untyped-def]
+                writer._recover(list(assigned))
+
+        kafka_io.ensure_topics(self.settings, self.topic, self.settings.dead_letter_topic)
+        self._consumer = kafka_io.consumer(self.settings, self.settings.ingest_group)
+        self._dlq = kafka_io.producer(self.settings)
+        self._consumer.subscribe([self.topic], listener=_Rebalance())
+        previous = {sig: signal.signal(sig, self.request_stop) for sig in _STOP_SIGNALS}
+        started = last_log = last_data = time.monotonic()
+        try:
+            while not self._stop:
+                polled = self._consumer.poll(timeout_ms=500)
+                now = time.monotonic()
+                if polled:
+                    last_data = now
+                    for tp, records in polled.items():
+                        self._append(tp, records)
+                    self._flush(list(self._buffers), final=False)
+                    if on_progress is not None:
+                        on_progress(self.counts, self._lag())
+                elif (
+                    self._buffers
+                    and any(b.offsets for b in self._buffers.values())
+                    and (now - last_data > 2.0)
+                ):
+                    self._flush(list(self._buffers), final=True)
+                if now - last_log >= self.settings.log_interval_s:
+                    self._log_progress(now - started)
+                    last_log = now
+                if until_idle_s is not None and now - last_data >= until_idle_s:
+                    break
+            self._flush(list(self._buffers), final=True)
+            self._log_progress(time.monotonic() - started)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            with contextlib.suppress(Exception):
+                self._dlq.close(timeout=10)
+            with contextlib.suppress(Exception):
+                self._consumer.close(autocommit=False)
+        return self.counts
+
+    # -- consuming --------------------------------------------------------------------------
+    def _append(self, tp: Any, records: list[Any]) -> None:
+        raws = [r.value if r.value is not None else b"" for r in records]
+        offsets = np.fromiter((r.offset for r in records), np.int64, len(records))
+        decoded = decode(raws, self.settings.max_message_bytes)
+        ts_us = np.full(len(records), _NO_TS, np.int64)
+        accepted = decoded.accepted
+        if accepted.height:
+            idx = accepted[INDEX].to_numpy()
+            ts_us[idx] = accepted["ts"].dt.epoch("us").to_numpy()
+            accepted = accepted.with_columns(pl.Series("_offset", offsets[idx]))
+        buf = self._buffers.setdefault(tp, _Buffer())
+        buf.offsets.append(offsets)
+        buf.ts_us.append(ts_us)
+        buf.accepted.append(accepted.drop(INDEX))
+        for index, reason in decoded.rejected.items():
+            record = records[index]
+            buf.rejected.append((record.offset, raws[index], reason))
+        self.counts.consumed += len(records)
+
+    def _flush(self, partitions: list[Any], final: bool) -> None:
+        """Write every complete batch of ``partitions`` (and the remainder when ``final``)."""
+        for tp in partitions:
+            buf = self._buffers.get(tp)
+            if buf is None:
+                continue
+            while buf.offsets:
+                offsets = np.concatenate(buf.offsets)
+                ts_us = np.concatenate(buf.ts_us)
+                cut = batch_cut(
+                    ts_us, self.settings.flush_records, self.settings.flush_event_seconds * 10**6
+                )
+                if cut is None and not final:
+                    break
+                cut = len(offsets) if cut is None else max(cut, 1)
+                self._write_batch(tp, buf, int(offsets[0]), int(offsets[cut - 1]))
+                buf.offsets = [offsets[cut:]] if cut < len(offsets) else []
+                buf.ts_us = [ts_us[cut:]] if cut < len(offsets) else []
+            if not buf.offsets:
+                del self._buffers[tp]
+
+    def _write_batch(self, tp: Any, buf: _Buffer, first: int, last: int) -> None:
+        """Write the records with offsets in [first, last] durably, then commit."""
+        everything = pl.concat(buf.accepted, how="vertical") if buf.accepted else pl.DataFrame()
+        in_batch = pl.col("_offset") <= last
+        batch = everything.filter(in_batch) if everything.height else everything
+        buf.accepted = [everything.filter(~in_batch)] if everything.height else []
+        rejects = [r for r in buf.rejected if r[0] <= last]
+        buf.rejected = [r for r in buf.rejected if r[0] > last]
+
+        name = f"{tp.topic}+{tp.partition}+{first:020d}+{last:020d}"
+        now = datetime.now(UTC)
+        plan: list[tuple[Path, pa.Table]] = []
+        if batch.height:
+            table = to_lake(
+                batch.drop("_offset"),
+                source_topic=tp.topic,
+                source_partition=tp.partition,
+                source_offsets=batch["_offset"],
+                ingested_at=now,
+                keep_prompt_text=self.settings.keep_prompt_text,
+            )
+            keys = partition_keys(table)
+            for (date, hour), group in keys.with_row_index("_row").group_by(
+                ["date", "hour"], maintain_order=True
+            ):
+                folder = lake.hour_partition(self.lake_dir / lake.EVENTS, str(date), int(hour))
+                plan.append((folder / f"{name}.parquet", table.take(group["_row"].to_arrow())))
+        by_source = f"topic={tp.topic}/partition={tp.partition}"
+        if rejects:
+            quarantine = pa.table(
+                {
+                    "raw": pa.array([r[1] for r in rejects], pa.binary()),
+                    "reason": [r[2] for r in rejects],
+                    "source_topic": [tp.topic] * len(rejects),
+                    "source_partition": pa.array([tp.partition] * len(rejects), pa.int32()),
+                    "source_offset": pa.array([r[0] for r in rejects], pa.int64()),
+                    "quarantined_at": pa.array([now] * len(rejects), QUARANTINE_SCHEMA[-1].type),
+                },
+                schema=QUARANTINE_SCHEMA,
+            )
+            folder = self.lake_dir / lake.QUARANTINE / by_source
+            plan.append((folder / f"{name}.parquet", quarantine))
+        log_file = self.lake_dir / lake.INGEST_LOG / by_source / f"{name}.json"
+
+        inflight = self._state_dir / f"{tp.topic}+{tp.partition}.json"
+        files = [str(path) for path, _ in plan] + [str(log_file)]
+        lake.write_bytes(
+            json.dumps({"first": first, "last": last, "files": files}).encode(), inflight
+        )
+        for path, table in plan:
+            lake.write_parquet(table, path)
+        for offset, raw, reason in rejects:
+            self._dlq.send(
+                self.settings.dead_letter_topic,
+                value=raw,
+                headers=[
+                    ("reason", reason.encode()),
+                    ("source", f"{tp.topic}/{tp.partition}/{offset}".encode()),
+                ],
+            )
+        summary = {
+            "topic": tp.topic,
+            "partition": tp.partition,
+            "first_offset": first,
+            "last_offset": last,
+            "consumed": last - first + 1,
+            "accepted": batch.height,
+            "rejected": len(rejects),
+            "files": [str(path.relative_to(self.lake_dir)) for path, _ in plan],
+            "written_at": now.isoformat(),
+        }
+        lake.write_bytes(json.dumps(summary, indent=1).encode(), log_file)
+        self._dlq.flush()
+        if self._commit(tp, last + 1):
+            inflight.unlink(missing_ok=True)
+        self.counts.accepted += batch.height
+        self.counts.rejected += len(rejects)
+        self.counts.batches += 1
+        self.counts.files += len(plan)
+
+    def _commit(self, tp: Any, offset: int) -> bool:
+        """Commit ``offset`` for ``tp``, retrying while the cluster is unavailable.
+
+        Returns False when the group no longer owns the partition: the batch's
+        in-flight note then stays, and whoever is assigned the partition next
+        removes the uncommitted files and consumes the batch again.
+        """
+        delay = 0.5
+        while True:
+            try:
+                self._consumer.commit({tp: OffsetAndMetadata(offset, "", -1)}, timeout_ms=30_000)
+                return True
+            except RetriableError as exc:
+                log.warning("commit of %s at %d failed (%s); retrying", tp, offset, exc)
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+            except (CommitFailedError, IllegalStateError) as exc:
+                log.warning(
+                    "commit of %s at %d refused (%s); batch will be replayed", tp, offset, exc
+                )
+                return False
+
+    def _recover(self, assigned: list[Any]) -> None:
+        """Delete files of batches written but never committed before a crash."""
+        for tp in assigned:
+            inflight = self._state_dir / f"{tp.topic}+{tp.partition}.json"
+            if not inflight.exists():
+                continue
+            note = json.loads(inflight.read_text())
+            committed = self._consumer.committed(tp)
+            if committed is None or note["first"] >= committed:
+                for path in note["files"]:
+                    Path(path).unlink(missing_ok=True)
+                log.warning(
+                    "removed uncommitted batch %s+%s offsets %s..%s left by a crash",
+                    tp.topic,
+                    tp.partition,
+                    note["first"],
+                    note["last"],
+                )
+            inflight.unlink()
+            self._buffers.pop(tp, None)
+
+    # -- reporting --------------------------------------------------------------------------
+    def _lag(self) -> int:
+        assigned = self._consumer.assignment()
+        if not assigned:
+            return 0
+        ends = self._consumer.end_offsets(list(assigned))
+        return sum(max(0, ends[tp] - self._consumer.position(tp)) for tp in assigned)
+
+    def _log_progress(self, elapsed_s: float) -> None:
+        c = self.counts
+        log.info(
+            "consumed=%d accepted=%d rejected=%d buffered=%d batches=%d lag=%d rate=%.0f ev/s",
+            c.consumed,
+            c.accepted,
+            c.rejected,
+            sum(b.size() for b in self._buffers.values()),
+            c.batches,
+            self._lag(),
+            c.consumed / max(elapsed_s, 1e-9),
+        )
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)

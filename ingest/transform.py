@@ -1,0 +1,59 @@
+"""From validated contract rows to lake rows: content signals, privacy, provenance.
+
+Shared by the Kafka lake writer and the batch path (``distillwatch detect``),
+so a lake row means the same whichever way it came in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+import pyarrow as pa
+
+from features.content import content_columns
+from ingest.schema import TEXT_FIELDS, lake_schema
+
+
+def to_lake(
+    accepted: pl.DataFrame,
+    *,
+    source_topic: str,
+    source_partition: int,
+    source_offsets: pl.Series,
+    ingested_at: datetime,
+    keep_prompt_text: bool,
+) -> pa.Table:
+    """Turn decoded rows into a table of exactly the lake schema.
+
+    Content signals (template signatures, near-duplicate fingerprints, CoT and
+    rubric scores, topic) are derived from the prompt text here, once; the text
+    itself is then dropped unless ``keep_prompt_text`` is set.
+
+    Parameters
+    ----------
+    accepted
+        Rows from :func:`ingest.decode.decode` (contract columns, UTC timestamps).
+    source_offsets
+        Kafka offset (or line number of a replayed file) of each row.
+    """
+    schema = lake_schema(keep_prompt_text)
+    frame = accepted.with_columns(content_columns()).with_columns(
+        pl.lit(source_topic, pl.String).alias("source_topic"),
+        pl.lit(source_partition, pl.Int32).alias("source_partition"),
+        source_offsets.cast(pl.Int64).alias("source_offset"),
+        pl.lit(ingested_at)
+        .dt.replace_time_zone("UTC")
+        .dt.cast_time_unit("us")
+        .alias("ingested_at"),
+    )
+    if not keep_prompt_text:
+        frame = frame.drop(TEXT_FIELDS)
+    return frame.select(schema.names).to_arrow().cast(schema)
+
+
+def partition_keys(table: pa.Table) -> pl.DataFrame:
+    """The ``date`` (YYYY-MM-DD) and ``hour`` of each row's event time, UTC."""
+    ts = pl.from_arrow(table.column("ts"))
+    assert isinstance(ts, pl.Series)
+    return pl.DataFrame({"date": ts.dt.strftime("%Y-%m-%d"), "hour": ts.dt.hour()})
