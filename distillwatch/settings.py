@@ -87,6 +87,8 @@ class Settings:
     flush_records: int = 50_000
     #: ... or once the event time it spans reaches this many seconds.
     flush_event_seconds: int = 6 * 3600
+    #: Consumer group session timeout: how soon a crashed member's partitions move on.
+    kafka_session_timeout_ms: int = 10_000
     #: Records fetched per poll.
     poll_max_records: int = 20_000
     #: Seconds between progress/lag log lines of long-running consumers.

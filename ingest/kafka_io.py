@@ -54,6 +54,8 @@ def consumer(settings: Settings, group_id: str | None, **overrides: Any) -> Kafk
         "fetch_min_bytes": 64 * 1024,
         "fetch_max_wait_ms": 200,
         "max_poll_interval_ms": 600_000,
+        "session_timeout_ms": settings.kafka_session_timeout_ms,
+        "heartbeat_interval_ms": max(settings.kafka_session_timeout_ms // 5, 500),
     }
     config.update(settings.kafka_client_kwargs())
     config.update(overrides)

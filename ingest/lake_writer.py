@@ -165,8 +165,12 @@ class LakeWriter:
                 if now - last_log >= self.settings.log_interval_s:
                     self._log_progress(now - started)
                     last_log = now
-                if until_idle_s is not None and now - last_data >= until_idle_s:
-                    break
+                if not self._consumer.assignment():
+                    last_data = now  # idle time counts only once partitions are ours
+                elif until_idle_s is not None and now - last_data >= until_idle_s:
+                    if self._lag() == 0:
+                        break
+                    last_data = now
             self._flush(list(self._buffers), final=True)
             self._log_progress(time.monotonic() - started)
         finally:

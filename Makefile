@@ -1,0 +1,43 @@
+# Every target creates or updates .venv itself (idempotent: reinstalls only when
+# pyproject.toml changed), so each is one command on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test test-slow bench lint format kafka-jars clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,airflow]'
+	touch $(STAMP)
+
+kafka-jars: venv
+	$(PY) -c "from distillwatch.settings import get_settings; from ingest.local_broker import LocalBroker; print(LocalBroker.from_settings(get_settings()).fetch())"
+
+demo: venv
+	$(VENV)/bin/distillwatch demo
+
+test: venv
+	$(PY) -m pytest -m "not slow" -p no:cacheprovider
+
+test-slow: venv
+	$(PY) -m pytest -m slow -p no:cacheprovider
+
+bench: venv
+	$(PY) bench/run_all.py
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy distillwatch ingest features models
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache demo-out bench-out

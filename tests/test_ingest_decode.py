@@ -1,0 +1,144 @@
+"""The bulk decoder against the contract's examples and a fuzzed mix (no Kafka needed)."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime
+
+import jsonschema
+import pytest
+
+from ingest.decode import INDEX, decode
+from tests.events import make_lines
+
+
+def test_valid_examples_are_accepted_and_normalised_to_utc(good_examples: list[bytes]) -> None:
+    decoded = decode(good_examples)
+    assert decoded.rejected == {}
+    rows = {r["event_id"]: r for r in decoded.accepted.to_dicts()}
+    assert len(rows) == len(good_examples)
+    # "2026-11-21T18:15:31.5+08:00" is 10:15:31.5 UTC
+    assert rows["ev-000003"]["ts"] == datetime(2026, 11, 21, 10, 15, 31, 500_000, tzinfo=UTC)
+    assert rows["ev-000003"]["client_ip"] == "2001:db8::7"  # IPv6 accepted
+    assert rows["ev-000002"]["client_ip"] is None  # optional fields may be missing
+    assert rows["01JD8X3K5T0000000000000001"]["account_created_at"] == datetime(
+        2026, 11, 2, 8, tzinfo=UTC
+    )
+
+
+def test_every_bad_example_is_rejected_with_its_reason(
+    bad_examples: list[tuple[bytes, str]],
+) -> None:
+    decoded = decode([raw for raw, _ in bad_examples])
+    assert decoded.accepted.height == 0
+    assert sorted(decoded.rejected) == list(range(len(bad_examples)))
+    for index, (_, expected) in enumerate(bad_examples):
+        got = decoded.rejected[index]
+        # The contract's reason names the rule; ours may add detail after it.
+        assert got.split(" (")[0] == expected.split(" (")[0], (index, got, expected)
+
+
+def test_bad_messages_do_not_spoil_good_ones_in_the_same_batch(
+    good_examples: list[bytes], bad_examples: list[tuple[bytes, str]]
+) -> None:
+    valid = make_lines(500)
+    mixed = valid[:250] + [raw for raw, _ in bad_examples] + valid[250:] + good_examples
+    decoded = decode(mixed)
+    assert decoded.accepted.height == 500 + len(good_examples)
+    assert len(decoded.rejected) == len(bad_examples)
+    assert decoded.accepted[INDEX].is_sorted()
+    assert set(decoded.rejected) == set(range(250, 250 + len(bad_examples)))
+
+
+def test_oversized_and_empty_messages_are_rejected() -> None:
+    big = json.loads(make_lines(1)[0])
+    big["padding"] = "x" * 70_000
+    decoded = decode([json.dumps(big).encode(), b"", b"   "])
+    assert decoded.rejected[0].startswith("message larger than 65536 bytes")
+    assert decoded.rejected[1].startswith("not valid JSON")
+    assert decoded.rejected[2].startswith("not valid JSON")
+
+
+@pytest.mark.parametrize(
+    ("patch", "reason"),
+    [
+        ({"event_id": 123}, "event_id has the wrong type (integer)"),
+        ({"status": True}, "status has the wrong type (boolean)"),
+        ({"temperature": 2.5}, "temperature out of range"),
+        ({"top_logprobs": 21}, "top_logprobs out of range"),
+        ({"asn_kind": "datacenter"}, "asn_kind not one of the contract's kinds"),
+        ({"country": "de"}, "country is not ISO 3166-1 alpha-2"),
+        ({"client_ip": "999.1.1.1"}, "client_ip is not an IPv4 or IPv6 address"),
+        ({"prompt_simhash": "XYZ"}, "prompt_simhash is not 16 hex digits"),
+        ({"prompt": "a" * 8193}, "prompt longer than 8192 characters"),
+        ({"ts": "2026-02-30T10:00:00Z"}, "unparseable ts"),
+        ({"account_created_at": "soon"}, "unparseable account_created_at"),
+        ({"n": 0}, "n out of range (below 1)"),
+    ],
+)
+def test_optional_and_format_rules(patch: dict[str, object], reason: str) -> None:
+    event = json.loads(make_lines(1)[0]) | patch
+    decoded = decode([json.dumps(event).encode()])
+    assert decoded.rejected == {0: reason}
+
+
+def test_json_edge_cases_follow_json_schema(contract_dir) -> None:  # type: ignore[no-untyped-def]
+    schema = json.loads((contract_dir / "api_access_log.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    base = json.loads(make_lines(1)[0])
+    cases = [
+        json.dumps(base | {"prompt_tokens": 1e2}).encode(),  # integer-valued number
+        json.dumps(base | {"extra": {"nested": [1, 2]}}, indent=2).encode(),  # line breaks
+        json.dumps(base | {"prompt": "line one\nline two"}).encode(),
+    ]
+    decoded = decode(cases)
+    assert decoded.rejected == {}
+    assert decoded.accepted["prompt_tokens"][0] == 100
+    for raw in cases:
+        validator.validate(json.loads(raw))
+
+
+def _mutate(raw: bytes, rng: random.Random) -> bytes:
+    """A random corruption of a valid message: may or may not still be valid."""
+    event = json.loads(raw)
+    choice = rng.randrange(8)
+    if choice == 0:
+        return raw[: rng.randrange(1, len(raw))]
+    if choice == 1:
+        del event[rng.choice(list(event))]
+    elif choice == 2:
+        event[rng.choice(list(event))] = rng.choice([None, "", -1, 1.5, True, [], {}, "x" * 200])
+    elif choice == 3:
+        return bytes(b ^ 0xFF if rng.random() < 0.01 else b for b in raw)
+    elif choice == 4:
+        event["ts"] = rng.choice(["2026-11-21 10:00", "2026-13-01T00:00:00Z", "1", ""])
+    elif choice == 5:
+        return json.dumps([event]).encode()
+    elif choice == 6:
+        event["status"] = rng.choice([99, 600, "200", 200.5])
+    else:
+        event["surprise"] = {"k": rng.random()}
+    return json.dumps(event).encode()
+
+
+def test_fuzzed_mix_reconciles_with_an_independent_validator(contract_dir) -> None:  # type: ignore[no-untyped-def]
+    """Every message is accepted or rejected, and the verdict agrees with JSON Schema."""
+    schema = json.loads((contract_dir / "api_access_log.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    rng = random.Random(7)
+    messages = [_mutate(raw, rng) for raw in make_lines(1500, seed=3)]
+    decoded = decode(messages)
+    accepted = set(decoded.accepted[INDEX].to_list())
+    assert accepted.isdisjoint(decoded.rejected)
+    assert len(accepted) + len(decoded.rejected) == len(messages)
+    assert 200 < len(decoded.rejected) < 1400  # the mix really is mixed
+    for index, raw in enumerate(messages):
+        try:
+            obj = json.loads(raw)
+            schema_ok = validator.is_valid(obj)
+        except ValueError:
+            schema_ok = False
+        assert (index in accepted) == schema_ok, (raw[:200], decoded.rejected.get(index))

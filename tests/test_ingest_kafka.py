@@ -1,0 +1,260 @@
+"""The lake writer end to end against the session's real Kafka broker."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from kafka import KafkaConsumer
+
+from distillwatch.settings import Settings
+from ingest.lake_writer import LakeWriter
+from ingest.local_broker import LocalBroker
+from ingest.producer import publish
+from ingest.schema import LAKE_SCHEMA
+from tests.events import make_lines
+from tests.test_ingest_decode import _mutate
+
+pytestmark = pytest.mark.kafka
+
+
+def _events(lake: Path) -> pl.DataFrame:
+    return pl.read_parquet(lake / "events", hive_partitioning=True)
+
+
+def _writer_cmd(topic: str, lake: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "distillwatch.cli",
+        "ingest",
+        "--topic",
+        topic,
+        "--lake",
+        str(lake),
+        *extra,
+    ]
+
+
+def test_produce_then_ingest_lands_every_event_once(
+    kafka_settings: Settings, topic: str, tmp_path: Path
+) -> None:
+    n = 3000
+    assert publish(kafka_settings, topic, [make_lines(n)]) == n
+    settings = Settings.from_env(
+        kafka_bootstrap=kafka_settings.bootstrap_servers,
+        flush_records=700,
+        ingest_group=f"g-{topic}",
+    )
+    counts = LakeWriter(settings, topic, tmp_path).run(until_idle_s=3)
+    assert (counts.consumed, counts.accepted, counts.rejected) == (n, n, 0)
+
+    events = _events(tmp_path)
+    assert events.height == n
+    assert events["event_id"].n_unique() == n
+    # Hive partitions match each row's event time.
+    assert (events["date"] == events["ts"].dt.date()).all()
+    assert (events["hour"] == events["ts"].dt.hour()).all()
+    # Every file has exactly the pinned lake schema, without prompt text.
+    for path in (tmp_path / "events").rglob("*.parquet"):
+        schema = pl.read_parquet_schema(path)
+        assert list(schema) == LAKE_SCHEMA.names
+        assert "prompt" not in schema
+        assert path.name.startswith(f"{topic}+")
+    # No batch larger than flush_records: boundaries come from record counts.
+    logs = list((tmp_path / "ingest_log").rglob("*.json"))
+    sizes = [json.loads(p.read_text())["consumed"] for p in logs]
+    assert max(sizes) <= 700 and sum(sizes) == n
+
+
+def test_bad_input_is_quarantined_and_dead_lettered(
+    kafka_settings: Settings,
+    topic: str,
+    tmp_path: Path,
+    bad_examples: list[tuple[bytes, str]],
+    good_examples: list[bytes],
+) -> None:
+    rng = random.Random(11)
+    fuzzed = [_mutate(raw, rng) for raw in make_lines(1200, seed=5, start=10_000)]
+    oversized = b'{"event_id":"big","pad":"' + b"x" * 70_000 + b'"}'
+    messages = good_examples + [raw for raw, _ in bad_examples] + fuzzed + [oversized]
+    publish(kafka_settings, topic, [messages])
+    settings = Settings.from_env(
+        kafka_bootstrap=kafka_settings.bootstrap_servers,
+        ingest_group=f"g-{topic}",
+        dead_letter_topic=f"{topic}.dlq",
+    )
+    counts = LakeWriter(settings, topic, tmp_path).run(until_idle_s=3)
+
+    assert counts.consumed == len(messages)
+    assert counts.accepted + counts.rejected == counts.consumed
+    assert counts.rejected >= len(bad_examples) + 1
+    assert _events(tmp_path).height == counts.accepted
+    quarantine = pl.read_parquet(tmp_path / "quarantine" / f"topic={topic}")
+    assert quarantine.height == counts.rejected
+    assert quarantine["reason"].null_count() == 0
+    assert oversized in quarantine["raw"].to_list()  # kept whole
+    for raw, _ in bad_examples:
+        assert raw in quarantine["raw"].to_list()
+
+    dlq = KafkaConsumer(
+        f"{topic}.dlq",
+        bootstrap_servers=kafka_settings.bootstrap_servers,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+    )
+    dead = list(dlq)
+    dlq.close()
+    assert len(dead) == counts.rejected
+    assert all(dict(m.headers)["reason"] for m in dead)
+
+
+def test_keep_prompt_text_setting(kafka_settings: Settings, topic: str, tmp_path: Path) -> None:
+    publish(kafka_settings, topic, [make_lines(50)])
+    settings = Settings.from_env(
+        kafka_bootstrap=kafka_settings.bootstrap_servers,
+        ingest_group=f"g-{topic}",
+        keep_prompt_text=True,
+    )
+    LakeWriter(settings, topic, tmp_path).run(until_idle_s=2)
+    events = _events(tmp_path)
+    assert events["prompt"].null_count() == 0
+    assert events["template_sig"].null_count() == 0
+
+
+class _SlowProducer(threading.Thread):
+    """Keeps producing batches of valid events while the test does damage."""
+
+    def __init__(self, settings: Settings, topic: str, total: int, chunk: int) -> None:
+        super().__init__(daemon=True)
+        self.settings, self.topic, self.total, self.chunk = settings, topic, total, chunk
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for start in range(0, self.total, self.chunk):
+                publish(
+                    self.settings, self.topic, [make_lines(self.chunk, seed=start, start=start)]
+                )
+                time.sleep(0.3)
+        except BaseException as exc:  # reported by the test
+            self.error = exc
+
+
+def _final_run(topic: str, lake: Path, env: dict[str, str]) -> None:
+    """A clean writer run until the topic is drained."""
+    final = subprocess.run(
+        _writer_cmd(topic, lake, "--until-idle", "4"),
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert final.returncode == 0, final.stderr[-2000:]
+
+
+def _assert_exactly_once(lake: Path, n: int) -> None:
+    events = _events(lake)
+    ids = events["event_id"]
+    assert ids.n_unique() == n, f"{n - ids.n_unique()} events lost"
+    assert events.height == n, f"{events.height - n} duplicates"
+    assert set(ids.to_list()) == {f"ev-{i:08d}" for i in range(n)}
+
+
+def test_kill_9_at_random_moments_loses_and_duplicates_nothing(
+    kafka_settings: Settings, kafka_env: dict[str, str], topic: str, tmp_path: Path
+) -> None:
+    n, chunk = 24_000, 1000
+    env = kafka_env | {
+        "DISTILLWATCH_FLUSH_RECORDS": "900",
+        "DISTILLWATCH_POLL_MAX_RECORDS": "500",
+        "DISTILLWATCH_INGEST_GROUP": f"g-{topic}",
+        "DISTILLWATCH_KAFKA_SESSION_TIMEOUT_MS": "6000",
+    }
+    producer = _SlowProducer(kafka_settings, topic, n, chunk)
+    producer.start()
+    rng = random.Random(2026)
+    kills = 0
+    while kills < 6:
+        writer = subprocess.Popen(
+            _writer_cmd(topic, tmp_path),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(2.5, 6.0))
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        kills += 1
+    producer.join(timeout=120)
+    assert producer.error is None
+    assert list((tmp_path / "events").rglob("*.parquet")), "the writer never wrote anything"
+    _final_run(topic, tmp_path, env)
+    _assert_exactly_once(tmp_path, n)
+
+
+def test_sigterm_flushes_and_exits_cleanly(
+    kafka_settings: Settings, kafka_env: dict[str, str], topic: str, tmp_path: Path
+) -> None:
+    publish(kafka_settings, topic, [make_lines(1500)])
+    env = kafka_env | {"DISTILLWATCH_INGEST_GROUP": f"g-{topic}"}
+    writer = subprocess.Popen(
+        _writer_cmd(topic, tmp_path),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list((tmp_path).rglob("*.parquet")):
+        time.sleep(0.5)
+    writer.send_signal(signal.SIGTERM)
+    out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err[-2000:]
+    assert "consumed 1500" in out
+    _assert_exactly_once(tmp_path, 1500)
+
+
+def test_broker_restart_mid_ingest(
+    kafka_settings: Settings,
+    kafka_env: dict[str, str],
+    local_broker: LocalBroker | None,
+    topic: str,
+    tmp_path: Path,
+) -> None:
+    if local_broker is None:
+        pytest.skip("restarting needs the embedded broker")
+    n = 8000
+    publish(kafka_settings, topic, [make_lines(n // 2)])
+    env = kafka_env | {
+        "DISTILLWATCH_FLUSH_RECORDS": "500",
+        "DISTILLWATCH_POLL_MAX_RECORDS": "250",
+        "DISTILLWATCH_INGEST_GROUP": f"g-{topic}",
+    }
+    writer = subprocess.Popen(
+        _writer_cmd(topic, tmp_path),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)
+    local_broker.stop()
+    time.sleep(3)
+    local_broker.start()
+    publish(kafka_settings, topic, [make_lines(n // 2, seed=1, start=n // 2)])
+    time.sleep(8)
+    writer.send_signal(signal.SIGTERM)
+    _, err = writer.communicate(timeout=120)
+    assert writer.returncode == 0, err[-3000:]
+    _final_run(topic, tmp_path, env)
+    _assert_exactly_once(tmp_path, n)
