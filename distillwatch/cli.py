@@ -12,7 +12,6 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from distillwatch.settings import Settings, get_settings
 
@@ -93,6 +92,39 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from distillwatch import simulator
+
+    if args.preset not in simulator.PRESETS:
+        print(
+            f"error: unknown preset {args.preset!r}; one of {sorted(simulator.PRESETS)}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.out is not None:
+        labels = args.labels or args.out.with_name(args.out.name.split(".")[0] + ".labels.csv")
+        with progress(f"simulating {args.preset}") as update:
+            summary = simulator.simulate_to_file(
+                args.preset, args.seed, args.out, labels, progress=update
+            )
+        print(
+            f"wrote {summary.n_events} events of {summary.n_accounts} accounts "
+            f"({summary.n_campaign_accounts} in {summary.n_campaigns} campaigns) to {args.out}; "
+            f"labels in {labels}"
+        )
+        return EXIT_OK
+    from ingest.producer import publish, serialise_chunks
+
+    scenario = simulator.scenario_for(args.preset)
+    if args.labels is not None:
+        simulator.write_labels(scenario, args.seed, args.labels)
+    chunks = serialise_chunks(simulator.iter_events(scenario, args.seed))
+    with progress(f"simulating {args.preset} into {args.topic}") as update:
+        sent = publish(settings, args.topic, chunks, update)
+    print(f"published {sent} events to {args.topic}")
+    return EXIT_OK
+
+
 # -- parser ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -123,13 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.set_defaults(func=_cmd_ingest)
 
-    for extra in _EXTENSIONS:
-        extra(sub)
+    simulate = sub.add_parser(
+        "simulate", help="generate labelled synthetic traffic (to a file or a Kafka topic)"
+    )
+    simulate.add_argument("--preset", default="tiny", help="tiny, small, medium or large")
+    simulate.add_argument("--seed", type=int, default=1)
+    target = simulate.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", type=Path, help="events file to write (.jsonl.gz)")
+    target.add_argument("--topic", help="publish the events to this Kafka topic instead")
+    simulate.add_argument("--labels", type=Path, help="labels CSV to write")
+    simulate.set_defaults(func=_cmd_simulate)
     return parser
-
-
-#: Further subcommands register here: callables taking the subparsers action.
-_EXTENSIONS: list[Callable[[Any], None]] = []
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -67,9 +67,8 @@ class Counts:
     rejected: int = 0
     batches: int = 0
     files: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+    #: Seconds from the first record received to the last batch written.
+    busy_s: float = 0.0
 
 
 @dataclass
@@ -115,6 +114,7 @@ class LakeWriter:
         self._consumer: Any = None
         self._dlq: Any = None
         self._state_dir = lake_dir / "_ingest_state"
+        self._last_write = 0.0
 
     # -- lifecycle --------------------------------------------------------------------------
     def request_stop(self, *_: object) -> None:
@@ -145,12 +145,14 @@ class LakeWriter:
         self._consumer.subscribe([self.topic], listener=_Rebalance())
         previous = {sig: signal.signal(sig, self.request_stop) for sig in _STOP_SIGNALS}
         started = last_log = last_data = time.monotonic()
+        first_data: float | None = None
         try:
             while not self._stop:
                 polled = self._consumer.poll(timeout_ms=500)
                 now = time.monotonic()
                 if polled:
                     last_data = now
+                    first_data = now if first_data is None else first_data
                     for tp, records in polled.items():
                         self._append(tp, records)
                     self._flush(list(self._buffers), final=False)
@@ -172,6 +174,8 @@ class LakeWriter:
                         break
                     last_data = now
             self._flush(list(self._buffers), final=True)
+            if first_data is not None:
+                self.counts.busy_s = self._last_write - first_data
             self._log_progress(time.monotonic() - started)
         finally:
             for sig, handler in previous.items():
@@ -302,6 +306,7 @@ class LakeWriter:
         self.counts.rejected += len(rejects)
         self.counts.batches += 1
         self.counts.files += len(plan)
+        self._last_write = time.monotonic()
 
     def _commit(self, tp: Any, offset: int) -> bool:
         """Commit ``offset`` for ``tp``, retrying while the cluster is unavailable.

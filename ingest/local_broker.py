@@ -18,6 +18,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -261,6 +262,12 @@ class LocalBroker:
         self._pid_file.unlink(missing_ok=True)
         return True
 
+    def remove_data(self) -> None:
+        """Delete this broker's data, pid and log files (it must be stopped)."""
+        if self.pid() is not None:
+            raise BrokerError("stop the broker before removing its data")
+        shutil.rmtree(self._home, ignore_errors=True)
+
     def status(self) -> BrokerStatus:
         pid = self.pid()
         return BrokerStatus(
@@ -269,3 +276,24 @@ class LocalBroker:
             bootstrap=self.bootstrap,
             log_file=self.log_file,
         )
+
+
+@contextlib.contextmanager
+def kafka_available(settings: Settings) -> Iterator[str]:
+    """Make sure the configured Kafka is reachable for the duration of a job.
+
+    With an external cluster this does nothing. With the embedded default it
+    starts the local broker if it is not running, and stops it afterwards only
+    if it was started here. Yields the bootstrap servers.
+    """
+    if not settings.uses_local_kafka:
+        yield settings.bootstrap_servers
+        return
+    broker = LocalBroker.from_settings(settings)
+    started = broker.pid() is None
+    broker.start()
+    try:
+        yield broker.bootstrap
+    finally:
+        if started:
+            broker.stop()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -21,6 +22,20 @@ def account_keys(lines: list[bytes]) -> list[bytes | None]:
     texts = pl.Series([line.decode("utf-8", "replace") for line in lines], dtype=pl.String)
     ids = texts.str.json_path_match("$.account_id")
     return [None if value is None else value.encode() for value in ids.to_list()]
+
+
+def serialise_chunks(
+    events: Iterable[dict[str, object]], chunk_size: int = 10_000
+) -> Iterator[list[bytes]]:
+    """Compact JSON lines of ``events``, ``chunk_size`` at a time, for :func:`publish`."""
+    chunk: list[bytes] = []
+    for event in events:
+        chunk.append(json.dumps(event, separators=(",", ":")).encode())
+        if len(chunk) >= chunk_size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def publish(

@@ -8,6 +8,7 @@ port (so a developer's demo broker is left alone), or the cluster named by
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,21 @@ import pytest
 from distillwatch.settings import REPO_ROOT, Settings
 from ingest.local_broker import LocalBroker
 
-TEST_BROKER_PORT = 19392
+
+def _free_port_pair() -> int:
+    """A port p such that p and p + 1 (the controller's) are both free on loopback."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port < 65535:
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free port pair for the test broker")
 
 
 @pytest.fixture(scope="session")
@@ -48,13 +63,14 @@ def local_broker() -> Iterator[LocalBroker | None]:
     if os.environ.get("DISTILLWATCH_KAFKA_BOOTSTRAP"):
         yield None
         return
-    broker = LocalBroker(TEST_BROKER_PORT, REPO_ROOT / ".cache", heap_mb=512)
-    broker.stop()  # a broker left over by an interrupted earlier session
+    # A port of its own per session, so concurrent test runs never share a broker.
+    broker = LocalBroker(_free_port_pair(), REPO_ROOT / ".cache", heap_mb=512)
     broker.start()
     try:
         yield broker
     finally:
         broker.stop()
+        broker.remove_data()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,135 @@
+"""Lake writer throughput against the raw kafka-python client and a naive writer.
+
+Produces ~1M simulator events (prompt text included) into a fresh topic, then
+measures, in the same run and on the same topic:
+
+(a) raw kafka-python consumption with no processing,
+(b) ``distillwatch ingest`` (bulk decode, validation, content fingerprints, Parquet),
+(c) a naive writer: ``json.loads`` per record + ``pa.Table.from_pylist`` + Parquet.
+
+Targets: (b)/(a) >= 0.8 and (b)/(c) >= 5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from distillwatch.settings import get_settings
+from ingest import kafka_io
+from ingest.jsonl import iter_line_chunks
+from ingest.lake_writer import LakeWriter
+from ingest.local_broker import kafka_available
+from ingest.producer import publish
+from ingest.schema import INPUT_SCHEMA
+
+BENCH_DIR = Path(__file__).resolve().parent.parent / "bench-out"
+
+
+def ensure_events(preset: str, seed: int) -> Path:
+    """The simulator's output for ``preset``, generated once and cached in bench-out/."""
+    from distillwatch.simulator import simulate_to_file
+
+    out = BENCH_DIR / f"{preset}-{seed}.jsonl.gz"
+    if not out.exists():
+        BENCH_DIR.mkdir(exist_ok=True)
+        simulate_to_file(preset, seed, out, out.with_suffix("").with_suffix(".labels.csv"))
+    return out
+
+
+def raw_consume(settings, topic: str, n: int) -> float:  # type: ignore[no-untyped-def]
+    consumer = kafka_io.consumer(settings, None)
+    consumer.subscribe([topic])
+    seen, started = 0, None
+    while seen < n:
+        for records in consumer.poll(timeout_ms=1000).values():
+            started = started or time.perf_counter()
+            seen += len(records)
+    elapsed = time.perf_counter() - (started or time.perf_counter())
+    consumer.close()
+    return elapsed
+
+
+def naive_writer(settings, topic: str, n: int, out: Path) -> float:  # type: ignore[no-untyped-def]
+    """The baseline: one json.loads per record, rows as Python dicts, from_pylist."""
+    consumer = kafka_io.consumer(settings, None)
+    consumer.subscribe([topic])
+    names = [f.name for f in INPUT_SCHEMA]
+    rows: list[dict[str, object]] = []
+    seen, part, started = 0, 0, None
+    while seen < n:
+        for records in consumer.poll(timeout_ms=1000).values():
+            started = started or time.perf_counter()
+            for record in records:
+                seen += 1
+                try:
+                    event = json.loads(record.value)
+                except ValueError:
+                    continue
+                if isinstance(event, dict) and all(event.get(k) is not None for k in names[:8]):
+                    rows.append({k: event.get(k) for k in names})
+            if len(rows) >= 50_000 or seen >= n:
+                table = pa.Table.from_pylist(rows, schema=INPUT_SCHEMA)
+                pq.write_table(table, out / f"part-{part}.parquet")
+                rows, part = [], part + 1
+    elapsed = time.perf_counter() - (started or time.perf_counter())
+    consumer.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="small")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    events = ensure_events(args.preset, args.seed)
+    settings = get_settings()
+    topic = f"bench-ingest-{uuid.uuid4().hex[:8]}"
+    work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    with kafka_available(settings):
+        started = time.perf_counter()
+        n = publish(settings, topic, iter_line_chunks(events))
+        produce_s = time.perf_counter() - started
+        mb = sum(len(line) for chunk in iter_line_chunks(events) for line in chunk) / 1e6
+
+        raw_s = raw_consume(settings, topic, n)
+        writer_settings = type(settings).from_env(ingest_group=f"bench-{topic}")
+        counts = LakeWriter(writer_settings, topic, work / "lake").run(until_idle_s=3)
+        (work / "naive").mkdir()
+        naive_s = naive_writer(settings, topic, n, work / "naive")
+    shutil.rmtree(work, ignore_errors=True)
+
+    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    rates = {
+        "produce (kafka-python producer)": n / produce_s,
+        "(a) raw kafka-python consume": n / raw_s,
+        "(b) distillwatch lake writer": counts.consumed / counts.busy_s,
+        "(c) naive json.loads writer": n / naive_s,
+    }
+    print(f"\ningest benchmark: {n:,} events, {mb:,.0f} MB of JSON ({mb * 1e6 / n:.0f} B/event)")
+    for name, rate in rates.items():
+        print(f"  {name:34s} {rate:>10,.0f} events/s")
+    writer = rates["(b) distillwatch lake writer"]
+    print(
+        f"  writer / raw client      {writer / rates['(a) raw kafka-python consume']:.2f}"
+        "   (target >= 0.80)"
+    )
+    print(
+        f"  writer / naive writer    {writer / rates['(c) naive json.loads writer']:.2f}"
+        "   (target >= 5)"
+    )
+    print(f"  accepted {counts.accepted:,} rejected {counts.rejected:,}; peak RSS {rss_gb:.2f} GB")
+
+
+if __name__ == "__main__":
+    main()
