@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from distillwatch.settings import Settings, get_settings
@@ -125,6 +126,30 @@ def _cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _cmd_features(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from features.jobs import build_range
+    from ingest.lake import event_hours
+
+    hours = event_hours(args.lake)
+    if not hours and (args.start is None or args.end is None):
+        print(f"error: no events under {args.lake / 'events'}", file=sys.stderr)
+        return EXIT_INPUT
+    start = args.start or hours[0]
+    end = args.end or hours[-1] + timedelta(hours=1)
+    written = build_range(args.lake, start, end)
+    summary = ", ".join(f"{len(paths)} {name}" for name, paths in written.items())
+    print(f"features for [{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M}) UTC: {summary} files")
+    return EXIT_OK
+
+
+def _utc_time(text: str) -> datetime:
+    """An ISO date or date-time argument as an aware UTC datetime (naive means UTC)."""
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 # -- parser ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -165,6 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--topic", help="publish the events to this Kafka topic instead")
     simulate.add_argument("--labels", type=Path, help="labels CSV to write")
     simulate.set_defaults(func=_cmd_simulate)
+
+    features = sub.add_parser(
+        "features", help="build per-account features and cross-account links for a time range"
+    )
+    features.add_argument("--lake", type=Path, default=None, help="lake root (default: settings)")
+    features.add_argument("--start", type=_utc_time, help="range start, ISO (default: first event)")
+    features.add_argument(
+        "--end", type=_utc_time, help="range end, ISO (default: after last event)"
+    )
+    features.set_defaults(func=_cmd_features)
     return parser
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,11 +30,20 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def temp_path(path: Path) -> Path:
+    """The hidden temporary name ``path`` is written under before its rename.
+
+    Deterministic, so that a writer recovering from a crash can remove the
+    half-written file a killed writer left behind (one writer per file).
+    """
+    return path.with_name(f".{path.name}.tmp")
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success fsync it and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = temp_path(path)
     try:
         yield tmp
         with tmp.open("rb+") as handle:
@@ -61,3 +71,16 @@ def write_bytes(data: bytes, path: Path) -> Path:
 def hour_partition(root: Path, date: str, hour: int) -> Path:
     """Folder of one event-time hour: ``root/date=YYYY-MM-DD/hour=HH``."""
     return root / f"date={date}" / f"hour={hour:02d}"
+
+
+def partition_hour(folder: Path) -> datetime:
+    """Start of the event hour of a ``date=YYYY-MM-DD/hour=HH`` folder, UTC."""
+    day = folder.parent.name.removeprefix("date=")
+    hour = int(folder.name.removeprefix("hour="))
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
+
+
+def event_hours(lake_dir: Path) -> list[datetime]:
+    """Starts of the event hours that have files in ``lake_dir/events``, sorted."""
+    folders = (lake_dir / EVENTS).glob("date=*/hour=*")
+    return sorted(partition_hour(f) for f in folders if any(f.glob("*.parquet")))

@@ -2,12 +2,14 @@
 
 Main loop (in the manner of quix-streams): poll a batch, decode it in bulk,
 append it to a per-partition buffer, write every buffer that reached a batch
-boundary, commit, repeat; stop cleanly on SIGTERM/SIGINT.
+boundary, commit, repeat; stop cleanly on SIGTERM/SIGINT. Polling and commits
+stay in the calling thread (kafka-python clients are not thread-safe); decoding
+and writing run in one worker thread, at most two polled batches behind.
 
 Exactly-once effect, in this strict order for each (topic, partition) batch:
 
-1. An *in-flight* note ``lake/_ingest_state/<topic>+<partition>.json`` names the
-   batch's offset range and the files it is about to write (fsynced first).
+1. An *in-flight* note ``lake/_ingest_state/<topic>+<partition>+<first>+<last>.json``
+   names the batch's offset range and the files it is about to write (fsynced first).
 2. Events go to ``lake/events/date=D/hour=H/<topic>+<partition>+<first>+<last>.parquet``
    (one file per event hour the batch touches), rejects to
    ``lake/quarantine/topic=T/partition=P/<same name>.parquet`` and the dead-letter
@@ -18,9 +20,9 @@ Exactly-once effect, in this strict order for each (topic, partition) batch:
 4. The offset after the batch is committed to Kafka; then the in-flight note is removed.
 
 A replay of the same offsets yields the same names and overwrites. After a crash
-between 2 and 4, the restarted writer finds the in-flight note of a batch that
-starts at or after the committed offset, deletes that batch's files and consumes
-it again, so no event is lost or duplicated, whatever the batch boundaries of
+between 2 and 4, the restarted writer finds the in-flight notes of batches that
+start at or after the committed offset, deletes those batches' files and consumes
+them again, so no event is lost or duplicated, whatever the batch boundaries of
 the new run. Boundaries are a function of the records only: a batch closes at
 ``flush_records`` records, or before the record that would make its event-time
 span exceed ``flush_event_seconds``. Partial batches are written only when the
@@ -32,7 +34,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import queue
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -115,6 +119,10 @@ class LakeWriter:
         self._dlq: Any = None
         self._state_dir = lake_dir / "_ingest_state"
         self._last_write = 0.0
+        self._work: queue.Queue[dict[Any, list[Any]] | None] = queue.Queue(maxsize=2)
+        self._durable: queue.Queue[tuple[Any, int, Path]] = queue.Queue()
+        self._error: BaseException | None = None
+        self._unrecovered: list[Any] = []
 
     # -- lifecycle --------------------------------------------------------------------------
     def request_stop(self, *_: object) -> None:
@@ -128,42 +136,50 @@ class LakeWriter:
     ) -> Counts:
         """Consume until stopped (or idle for ``until_idle_s``); return the counts.
 
-        ``on_progress(counts, lag)`` is called after every poll that returned records.
+        The calling thread polls Kafka and commits; a worker thread decodes and
+        writes (mostly in Arrow and polars, outside the GIL), so fetching the
+        next batch overlaps with writing the last. ``on_progress(counts, lag)``
+        is called after every poll that returned records.
         """
         writer = self
 
         class _Rebalance(ConsumerRebalanceListener):
             def on_partitions_revoked(self, revoked):  # type: ignore[no-untyped-def]
+                writer._drain()
                 writer._flush(list(revoked), final=True)
+                writer._commit_ready()
 
             def on_partitions_assigned(self, assigned):  # type: ignore[no-untyped-def]
-                writer._recover(list(assigned))
+                # Recovery asks the group for committed offsets, which kafka-python
+                # cannot do inside a rebalance callback: it runs right after poll().
+                writer._unrecovered.extend(assigned)
 
         kafka_io.ensure_topics(self.settings, self.topic, self.settings.dead_letter_topic)
         self._consumer = kafka_io.consumer(self.settings, self.settings.ingest_group)
         self._dlq = kafka_io.producer(self.settings)
         self._consumer.subscribe([self.topic], listener=_Rebalance())
         previous = {sig: signal.signal(sig, self.request_stop) for sig in _STOP_SIGNALS}
+        worker = threading.Thread(target=self._work_loop, name="lake-writer", daemon=True)
+        worker.start()
         started = last_log = last_data = time.monotonic()
         first_data: float | None = None
         try:
             while not self._stop:
                 polled = self._consumer.poll(timeout_ms=500)
+                if self._unrecovered:
+                    self._recover(self._unrecovered)
+                    self._unrecovered = []
                 now = time.monotonic()
                 if polled:
                     last_data = now
                     first_data = now if first_data is None else first_data
-                    for tp, records in polled.items():
-                        self._append(tp, records)
-                    self._flush(list(self._buffers), final=False)
+                    self._submit(polled)
                     if on_progress is not None:
                         on_progress(self.counts, self._lag())
-                elif (
-                    self._buffers
-                    and any(b.offsets for b in self._buffers.values())
-                    and (now - last_data > 2.0)
-                ):
+                elif self._buffers and now - last_data > 2.0:
+                    self._drain()
                     self._flush(list(self._buffers), final=True)
+                self._commit_ready()
                 if now - last_log >= self.settings.log_interval_s:
                     self._log_progress(now - started)
                     last_log = now
@@ -173,11 +189,15 @@ class LakeWriter:
                     if self._lag() == 0:
                         break
                     last_data = now
+            self._drain()
             self._flush(list(self._buffers), final=True)
+            self._commit_ready()
             if first_data is not None:
                 self.counts.busy_s = self._last_write - first_data
             self._log_progress(time.monotonic() - started)
         finally:
+            self._work.put(None)
+            worker.join(timeout=60)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             with contextlib.suppress(Exception):
@@ -185,6 +205,44 @@ class LakeWriter:
             with contextlib.suppress(Exception):
                 self._consumer.close(autocommit=False)
         return self.counts
+
+    # -- the worker thread ------------------------------------------------------------------
+    def _submit(self, polled: dict[Any, list[Any]]) -> None:
+        """Hand a polled batch to the worker (blocks while it is two batches behind)."""
+        self._raise_worker_error()
+        self._work.put(polled)
+
+    def _work_loop(self) -> None:
+        while (polled := self._work.get()) is not None:
+            try:
+                if self._error is None:
+                    for tp, records in polled.items():
+                        self._append(tp, records)
+                    self._flush(list(self._buffers), final=False)
+            except BaseException as exc:  # re-raised in the polling thread
+                self._error = exc
+            finally:
+                self._work.task_done()
+        self._work.task_done()
+
+    def _drain(self) -> None:
+        """Wait until the worker has processed everything submitted; re-raise its failure."""
+        self._work.join()
+        self._raise_worker_error()
+
+    def _raise_worker_error(self) -> None:
+        if self._error is not None:
+            raise RuntimeError("the lake writer's worker failed") from self._error
+
+    def _commit_ready(self) -> None:
+        """Commit the batches the worker made durable (Kafka clients stay in one thread)."""
+        while True:
+            try:
+                tp, offset, inflight = self._durable.get_nowait()
+            except queue.Empty:
+                return
+            if self._commit(tp, offset):
+                inflight.unlink(missing_ok=True)
 
     # -- consuming --------------------------------------------------------------------------
     def _append(self, tp: Any, records: list[Any]) -> None:
@@ -271,7 +329,7 @@ class LakeWriter:
             plan.append((folder / f"{name}.parquet", quarantine))
         log_file = self.lake_dir / lake.INGEST_LOG / by_source / f"{name}.json"
 
-        inflight = self._state_dir / f"{tp.topic}+{tp.partition}.json"
+        inflight = self._state_dir / f"{name}.json"
         files = [str(path) for path, _ in plan] + [str(log_file)]
         lake.write_bytes(
             json.dumps({"first": first, "last": last, "files": files}).encode(), inflight
@@ -300,8 +358,7 @@ class LakeWriter:
         }
         lake.write_bytes(json.dumps(summary, indent=1).encode(), log_file)
         self._dlq.flush()
-        if self._commit(tp, last + 1):
-            inflight.unlink(missing_ok=True)
+        self._durable.put((tp, last + 1, inflight))
         self.counts.accepted += batch.height
         self.counts.rejected += len(rejects)
         self.counts.batches += 1
@@ -333,22 +390,24 @@ class LakeWriter:
     def _recover(self, assigned: list[Any]) -> None:
         """Delete files of batches written but never committed before a crash."""
         for tp in assigned:
-            inflight = self._state_dir / f"{tp.topic}+{tp.partition}.json"
-            if not inflight.exists():
+            notes = sorted(self._state_dir.glob(f"{tp.topic}+{tp.partition}+*.json"))
+            if not notes:
                 continue
-            note = json.loads(inflight.read_text())
             committed = self._consumer.committed(tp)
-            if committed is None or note["first"] >= committed:
-                for path in note["files"]:
-                    Path(path).unlink(missing_ok=True)
-                log.warning(
-                    "removed uncommitted batch %s+%s offsets %s..%s left by a crash",
-                    tp.topic,
-                    tp.partition,
-                    note["first"],
-                    note["last"],
-                )
-            inflight.unlink()
+            for inflight in notes:
+                note = json.loads(inflight.read_text())
+                if committed is None or note["first"] >= committed:
+                    for path in map(Path, note["files"]):
+                        path.unlink(missing_ok=True)
+                        lake.temp_path(path).unlink(missing_ok=True)
+                    log.warning(
+                        "removed uncommitted batch %s+%s offsets %s..%s left by a crash",
+                        tp.topic,
+                        tp.partition,
+                        note["first"],
+                        note["last"],
+                    )
+                inflight.unlink()
             self._buffers.pop(tp, None)
 
     # -- reporting --------------------------------------------------------------------------

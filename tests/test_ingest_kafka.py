@@ -191,7 +191,7 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(2.5, 6.0))
+        time.sleep(rng.uniform(4.0, 9.0))
         writer.send_signal(signal.SIGKILL)
         writer.wait()
         kills += 1
