@@ -22,7 +22,8 @@ Everything is a vectorised polars expression (no per-row Python). Polars does
 not eliminate common subexpressions in eager ``DataFrame.with_columns``, so
 each output column is built from the raw input columns by its own, single chain
 of operations: no expensive intermediate (such as the token list) is
-referenced twice.
+referenced twice. Text is lower-cased once per chain and searched with
+case-sensitive expressions (see :mod:`features.patterns`).
 
 Hashes are polars' ``Expr.hash`` with fixed seeds. Polars only guarantees them
 stable within one polars version; the project pins a minor version, and an
@@ -35,7 +36,15 @@ from __future__ import annotations
 import polars as pl
 import pyarrow as pa
 
-from features.patterns import COT, OTHER_TOPIC, RECONSTRUCT, RUBRIC, TOPICS, PatternTier
+from features.patterns import (
+    COT,
+    OTHER_TOPIC,
+    RECONSTRUCT,
+    RUBRIC,
+    TOPICS,
+    PatternSet,
+    union_regex,
+)
 
 #: Columns :func:`content_columns` adds, with their lake types.
 CONTENT_SCHEMA: dict[str, pa.DataType] = {
@@ -58,21 +67,31 @@ TEMPLATE_CHARS = 96
 #: MinHash bands and rows per band: 16 hash functions, 4 bands of 4.
 LSH_BANDS = 4
 LSH_ROWS = 4
-#: Shortest Latin token (in UTF-8 bytes) kept in the MinHash set: shorter ones
-#: ("the", "of", "is", ...) are mostly function words that make unrelated
-#: prompts look alike.
+#: Characters of the prompt shingled for MinHash: bounds the cost of long
+#: prompts; near-duplicates almost always already agree on their beginning.
+LSH_MAX_CHARS = 2048
+#: Shortest word (in UTF-8 bytes) kept in the MinHash set: shorter ones ("the",
+#: "of", "is", ...) are mostly function words that make unrelated prompts look
+#: alike. Character bigrams of Chinese and Japanese text are 6 bytes.
 LSH_MIN_TOKEN_BYTES = 4
 #: Prompts whose first characters contain Han, Hiragana or Katakana are
 #: shingled into overlapping character bigrams instead of space-separated words.
 CJK_PROBE_CHARS = 64
 
 _CJK = r"\p{Han}\p{Hiragana}\p{Katakana}"
-_HASH_SEED = 0x5EED_D157
+_TOKEN = rf"(?:[{_CJK}]|[\w--[{_CJK}]]+)"
+# Leading (trailing) run of up to TEMPLATE_TOKENS tokens: a plain DFA search
+# without capture groups, which keeps it fast.
+_HEAD_TOKENS = rf"^\W*(?:{_TOKEN}\W*){{1,{TEMPLATE_TOKENS}}}"
+_TAIL_TOKENS = rf"(?:{_TOKEN}\W*){{1,{TEMPLATE_TOKENS}}}$"
+_PROMPT_SEED = 0x5EED_D157
 _HEAD_SEED = 0x4EAD
 _TAIL_SEED = 0x7A11
 _SYSTEM_SEED = 0x5517
+_TOKEN_SEED = 0x70CE
 _BAND_MIX = 0xBF58476D1CE4E5B9
 _SIMHASH_SALT = 0xD6E8FEB86659FD93
+_MASK32 = (1 << 32) - 1
 _MASK64 = (1 << 64) - 1
 
 
@@ -89,9 +108,11 @@ def _splitmix64(seed: int, count: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-#: Odd multipliers of the MinHash permutations ``h -> a * h mod 2**64`` (each a
-#: bijection of the 64-bit token hashes).
-_MINHASH_MULTIPLIERS = tuple(a | 1 for a in _splitmix64(0xD157_111A, LSH_BANDS * LSH_ROWS))
+#: Odd multipliers of the MinHash permutations ``h -> a * h mod 2**32`` of the
+#: 32-bit token hashes (odd, hence bijections). 32 bits halve the memory
+#: traffic of the 16 passes over the token list, the costliest step; collisions
+#: among a prompt's few hundred tokens stay negligible.
+_MINHASH_MULTIPLIERS = tuple((a & _MASK32) | 1 for a in _splitmix64(0xD157_111A, 16))
 
 
 def _known(column: str, value: pl.Expr) -> pl.Expr:
@@ -102,71 +123,81 @@ def _known(column: str, value: pl.Expr) -> pl.Expr:
 def _template_sig(head: bool) -> pl.Expr:
     """Hash of the first (or last) word tokens of the prompt, numbers masked.
 
-    Tokens are runs of letters and digits, or single Han/kana characters, found
-    in the first (last) :data:`TEMPLATE_CHARS` characters after lower-casing
-    and replacing every run of digits by ``0``. Prompts filled into the same
-    template share the signature as long as the template's fixed text covers
-    the first (last) :data:`TEMPLATE_TOKENS` tokens or that many characters;
-    numbers in a slot ("problem 17", "id 4411") never break it.
+    A token is a run of letters, digits or ``_`` (Latin, Cyrillic, Hangul,
+    ...) or a single Han or kana character. The signature hashes the text from
+    the first token up to and including the :data:`TEMPLATE_TOKENS`-th one
+    (with the punctuation after it), searched within the first
+    :data:`TEMPLATE_CHARS` characters; the tail signature does the same
+    backwards from the end of the prompt. The text is lower-cased and every run
+    of digits becomes ``0``, so prompts filled into the same template share the
+    signature as long as the template's fixed text covers those tokens, and
+    numbers in a slot ("problem 17", "id 4411") never break it. Punctuation
+    and spacing are kept: they are part of a template's identity.
     """
     prompt = pl.col("prompt")
-    window = prompt.str.slice(0, TEMPLATE_CHARS) if head else prompt.str.slice(-TEMPLATE_CHARS)
-    tokens = (
-        window.str.to_lowercase()
-        .str.replace_all(r"\d+", "0")
-        .str.extract_all(rf"[{_CJK}]|[\p{{L}}\p{{N}}_]+")
-    )
-    picked = tokens.list.head(TEMPLATE_TOKENS) if head else tokens.list.tail(TEMPLATE_TOKENS)
-    seed = _HEAD_SEED if head else _TAIL_SEED
-    return _known("prompt", picked.list.join(" ").hash(seed))
+    if head:
+        window, tokens, seed = prompt.str.slice(0, TEMPLATE_CHARS), _HEAD_TOKENS, _HEAD_SEED
+    else:
+        window, tokens, seed = prompt.str.slice(-TEMPLATE_CHARS), _TAIL_TOKENS, _TAIL_SEED
+    found = window.str.extract_all(tokens).list.first()
+    normalised = found.str.to_lowercase().str.replace_all(r"\d+", "0")
+    return _known("prompt", normalised.fill_null("").hash(seed))
 
 
-def _minhash_bands() -> pl.Expr:
-    """MinHash band keys of one list of token hashes, as a list aggregation.
+def minhash_band_keys(hashes: pl.Expr, bands: int = LSH_BANDS, rows: int = LSH_ROWS) -> pl.Expr:
+    """MinHash LSH band keys of a set of 32-bit hashes, as one aggregation.
 
-    Band ``b`` folds the minima of the permutations ``a_i * h`` for the
-    :data:`LSH_ROWS` rows ``i`` of the band into one key, with the band index
-    mixed in so that equal minima in different bands never collide. The fold is
-    plain wrapping arithmetic, so a list without tokens (all minima null) gives
-    null keys, which are dropped afterwards.
+    ``hashes`` is a UInt32 expression in an aggregation context (``pl.element()``
+    in a list aggregation, or a column in ``group_by().agg()``). Band ``b``
+    folds the minima of the permutations ``a_i * h mod 2**32`` for its ``rows``
+    rows ``i`` into one 64-bit key, with the band index mixed in so that equal
+    minima in different bands never collide. The fold is plain wrapping
+    arithmetic, so an empty set (all minima null) gives null keys. At most
+    ``bands * rows`` = 16 hash functions.
+
+    Returns
+    -------
+    pl.Expr
+        A list of ``bands`` UInt64 keys per group.
     """
-    token = pl.element()
+    if bands * rows > len(_MINHASH_MULTIPLIERS):
+        raise ValueError(f"at most {len(_MINHASH_MULTIPLIERS)} hash functions")
     keys = []
-    for band in range(LSH_BANDS):
+    for band in range(bands):
         key = pl.lit(band + 1, pl.UInt64)
-        for row in range(LSH_ROWS):
-            multiplier = _MINHASH_MULTIPLIERS[band * LSH_ROWS + row]
-            key = key * _BAND_MIX + (token * multiplier).min()
+        for row in range(rows):
+            multiplier = pl.lit(_MINHASH_MULTIPLIERS[band * rows + row], pl.UInt32)
+            key = key * _BAND_MIX + (hashes * multiplier).min().cast(pl.UInt64)
         keys.append(key)
-    out = keys[0]
-    for key in keys[1:]:
-        out = out.append(key)
-    return out
+    return pl.concat_list(keys)
 
 
 def _text_lsh() -> pl.Expr:
     """MinHash LSH band keys of the prompt text (null where the prompt is null).
 
-    Shingles: lower-cased space-separated words of at least
-    :data:`LSH_MIN_TOKEN_BYTES` bytes for most scripts; for Chinese and
-    Japanese prompts (detected on the first :data:`CJK_PROBE_CHARS`
-    characters), overlapping bigrams of non-space characters. With 4 bands of 4
-    rows, two prompts whose shingle sets have Jaccard similarity ``J`` share at
-    least one band with probability ``1 - (1 - J**4)**4``: 0.99 at J = 0.9,
-    0.5 at J = 0.6, under 0.002 at J = 0.15.
+    Shingles, from the first :data:`LSH_MAX_CHARS` characters: lower-cased
+    space-separated words of at least :data:`LSH_MIN_TOKEN_BYTES` bytes for
+    most scripts; for Chinese and Japanese prompts (detected on the first
+    :data:`CJK_PROBE_CHARS` characters), overlapping bigrams of non-space
+    characters (the bigrams at even offsets of the text without spaces, then
+    those at odd offsets). With 4 bands of 4 rows, two prompts whose shingle
+    sets have Jaccard similarity ``J`` share at least one band with probability
+    ``1 - (1 - J**4)**4``: 0.99 at J = 0.9, 0.5 at J = 0.6, under 0.002 at
+    J = 0.15.
     """
-    prompt = pl.col("prompt")
+    prompt = pl.col("prompt").str.slice(0, LSH_MAX_CHARS)
     is_cjk = prompt.str.slice(0, CJK_PROBE_CHARS).str.contains(f"[{_CJK}]")
-    words = pl.when(~is_cjk).then(prompt).str.to_lowercase().str.split(" ")
     dense = pl.when(is_cjk).then(prompt).str.replace_all(r"\s+", "")
-    bigrams = pl.concat_list(
-        dense.str.extract_all(".."), dense.str.slice(1).str.extract_all("..")
+    bigrams = pl.concat_str([dense, dense.str.slice(1)], separator=" ").str.replace_all(
+        r"(\S\S)", "$1 "
     )
+    text = pl.when(is_cjk).then(bigrams).otherwise(prompt.str.to_lowercase())
     token = pl.element()
-    hashes = pl.coalesce(words, bigrams).list.eval(
-        token.filter(token.str.len_bytes() >= LSH_MIN_TOKEN_BYTES).hash(_HASH_SEED)
+    token_hash = token.hash(_TOKEN_SEED).cast(pl.UInt32, wrap_numerical=True)
+    hashes = text.str.split(" ").list.eval(
+        pl.when(token.str.len_bytes() >= LSH_MIN_TOKEN_BYTES).then(token_hash)
     )
-    return hashes.list.agg(_minhash_bands()).list.drop_nulls()
+    return hashes.list.agg(minhash_band_keys(pl.element())).list.drop_nulls()
 
 
 def _simhash_lsh() -> pl.Expr:
@@ -176,7 +207,8 @@ def _simhash_lsh() -> pl.Expr:
     ``(j + 1) * salt + chunk``. Two SimHashes within Hamming distance 3 agree
     on at least one chunk (pigeonhole), so near-duplicate prompts from
     text-withholding gateways still share a bucket. The keys live in their own
-    space: they never equal a text band key except by a 2**-64 accident.
+    space: they equal a text band key only by a 2**-64 accident. Malformed
+    SimHashes give null.
     """
     simhash = pl.col("prompt_simhash").str.strip_chars()
     chunks = [
@@ -188,30 +220,51 @@ def _simhash_lsh() -> pl.Expr:
     return pl.when(valid).then(pl.concat_list(chunks).list.drop_nulls())
 
 
-def _score(tiers: tuple[PatternTier, ...]) -> pl.Expr:
-    """Noisy-OR of the weights of the tiers matched by the prompt or system prompt.
+def _found(column: str, regex: str) -> pl.Expr:
+    """Every non-overlapping match of ``regex`` in the lower-cased ``column`` (one scan)."""
+    return pl.col(column).str.to_lowercase().str.extract_all(regex)
 
-    ``1 - prod(1 - w_t)`` over matched tiers ``t``: one strong match gives
-    its weight, several matches add up towards (never beyond) 1. Null where
-    the prompt is null.
+
+def _first_match(values: list[pl.Expr], sets: tuple[PatternSet, ...]) -> pl.Expr:
+    """Per list element (a match): the value of the first pattern set it matches, else null."""
+    match = pl.element()
+    return pl.coalesce(
+        pl.when(match.str.contains(s.regex)).then(value)
+        for value, s in zip(values, sets, strict=True)
+    )
+
+
+def _score(tiers: tuple[PatternSet, ...]) -> pl.Expr:
+    """Weight of the strongest tier matched by the prompt or the system prompt.
+
+    The lower-cased text is scanned once for the union of all tiers; each
+    (short) match is then given the weight of the first (strongest) tier it
+    matches, and the score is the largest such weight, 0 without a match and
+    null where the prompt is null.
     """
-    keep = pl.lit(1.0, pl.Float32)
-    for tier in tiers:
-        matched = pl.col("prompt").str.contains(tier.regex) | pl.col(
-            "system_prompt"
-        ).str.contains(tier.regex).fill_null(False)
-        keep = keep * (1.0 - tier.weight * matched.cast(pl.Float32))
-    return _known("prompt", (1.0 - keep).cast(pl.Float32))
+    union = union_regex(tiers)
+    found = pl.concat_list(
+        _found("prompt", union),
+        pl.col("system_prompt").fill_null("").str.to_lowercase().str.extract_all(union),
+    )
+    weight = _first_match([pl.lit(tier.weight, pl.Float32) for tier in tiers], tiers)
+    best = found.list.eval(weight).list.max()
+    return _known("prompt", best.fill_null(0.0).cast(pl.Float32))
 
 
 def _topic() -> pl.Expr:
-    """First topic of :data:`features.patterns.TOPICS` whose keywords the prompt contains."""
-    prompt = pl.col("prompt")
-    first, *rest = TOPICS
-    chain = pl.when(prompt.str.contains(first.regex)).then(pl.lit(first.label))
-    for topic in rest:
-        chain = chain.when(prompt.str.contains(topic.regex)).then(pl.lit(topic.label))
-    return _known("prompt", chain.otherwise(pl.lit(OTHER_TOPIC)))
+    """Highest-priority topic of :data:`features.patterns.TOPICS` the prompt mentions.
+
+    One scan of the lower-cased prompt for the union of all topic keywords;
+    each match is ranked by the first topic whose expression it matches, and
+    the best rank wins. :data:`features.patterns.OTHER_TOPIC` without a match.
+    """
+    found = _found("prompt", union_regex(TOPICS))
+    rank = _first_match([pl.lit(index) for index in range(len(TOPICS))], TOPICS)
+    labels = [topic.label for topic in TOPICS]
+    best = found.list.eval(rank).list.min()
+    label = best.replace_strict(range(len(labels)), labels, default=OTHER_TOPIC)
+    return _known("prompt", label)
 
 
 def content_columns() -> list[pl.Expr]:
@@ -228,11 +281,10 @@ def content_columns() -> list[pl.Expr]:
     """
     prompt = pl.col("prompt")
     system = pl.col("system_prompt")
+    prompt_hash = prompt.str.strip_chars().str.to_lowercase().hash(_PROMPT_SEED)
     return [
         prompt.str.len_chars().cast(pl.Int32).alias("prompt_chars"),
-        _known("prompt", prompt.str.strip_chars().str.to_lowercase().hash(_HASH_SEED)).alias(
-            "prompt_hash"
-        ),
+        _known("prompt", prompt_hash).alias("prompt_hash"),
         _template_sig(head=True).alias("template_sig"),
         _template_sig(head=False).alias("template_tail_sig"),
         pl.coalesce(_text_lsh(), _simhash_lsh()).alias("prompt_lsh"),

@@ -4,11 +4,15 @@ Distillation campaigns harvest *how* a model reasons, not only what it answers:
 their prompts ask for chain-of-thought ("think step by step"), use the model as
 a grader ("score this answer 1-10 against the rubric"), or ask it to rebuild the
 reasoning behind a given answer ("reconstruct the hidden steps that led to…").
-Each family is a tuple of :class:`PatternTier` objects, strongest first. A tier
-is one case-insensitive regular expression (Rust ``regex`` syntax, as used by
-polars) built from per-language alternatives; a prompt's score for a family is
-the noisy-OR of the weights of the tiers it matches (see
-:func:`features.content.content_columns`).
+Each family is a tuple of :class:`PatternSet` tiers, strongest first. A tier
+is one regular expression (Rust ``regex`` syntax, as used by polars) built
+from per-language alternatives; a prompt's score for a family is the weight of
+the strongest tier it matches (see :func:`features.content.content_columns`).
+
+All expressions are written in lower case and applied, case-sensitively, to
+lower-cased text: lower-casing once and searching case-sensitively is several
+times faster than a case-insensitive search, whose many case variants defeat
+the regex engine's literal prefilters.
 
 Languages: English (``en``), German (``de``), Spanish (``es``), French
 (``fr``), Chinese (``zh``) and Japanese (``ja``). Latin-script phrases are
@@ -27,7 +31,7 @@ language, examples that must and must not match.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 #: Languages every pattern family covers.
@@ -37,48 +41,44 @@ LANGUAGES: tuple[str, ...] = ("en", "de", "es", "fr", "zh", "ja")
 OTHER_TOPIC = "other"
 
 
-def _any_of(by_language: Mapping[str, tuple[str, ...]]) -> str:
-    """One case-insensitive alternation of every language's expressions."""
-    return "(?i)(?:" + "|".join(p for pats in by_language.values() for p in pats) + ")"
-
-
 @dataclass(frozen=True)
-class PatternTier:
-    """Expressions of one strength within a signal family.
+class PatternSet:
+    """Regular-expression alternatives, per language, that select one label.
 
     Attributes
     ----------
+    label
+        Tier name (``strong``, ``medium``, ``weak``) within a signal family, or
+        topic label.
     weight
-        Contribution in (0, 1] of a match to the family's noisy-OR score.
+        Score in (0, 1] of a prompt whose strongest match is in this tier
+        (unused for topics).
     by_language
-        Regular-expression alternatives per language code of :data:`LANGUAGES`.
+        Alternatives per language code of :data:`LANGUAGES`.
     """
 
+    label: str
     weight: float
     by_language: Mapping[str, tuple[str, ...]]
 
     @property
     def regex(self) -> str:
-        """The tier as one case-insensitive regular expression."""
-        return _any_of(self.by_language)
+        """The set as one regular expression, for lower-cased text."""
+        return union_regex((self,))
 
 
-@dataclass(frozen=True)
-class Topic:
-    """A coarse topic label and the keywords, per language, that select it."""
-
-    label: str
-    by_language: Mapping[str, tuple[str, ...]]
-
-    @property
-    def regex(self) -> str:
-        """The topic's keywords as one case-insensitive regular expression."""
-        return _any_of(self.by_language)
+def union_regex(sets: Iterable[PatternSet]) -> str:
+    """One alternation of every language's expressions of ``sets``, for lower-cased text."""
+    alternatives = (
+        pattern for s in sets for patterns in s.by_language.values() for pattern in patterns
+    )
+    return "(?:" + "|".join(alternatives) + ")"
 
 
 #: Chain-of-thought / reasoning elicitation.
-COT: tuple[PatternTier, ...] = (
-    PatternTier(
+COT: tuple[PatternSet, ...] = (
+    PatternSet(
+        "strong",
         0.9,
         {
             "en": (
@@ -124,7 +124,8 @@ COT: tuple[PatternTier, ...] = (
             ),
         },
     ),
-    PatternTier(
+    PatternSet(
+        "medium",
         0.6,
         {
             "en": (
@@ -150,7 +151,8 @@ COT: tuple[PatternTier, ...] = (
             "ja": (r"理由を説明", r"考え方を(?:説明|示)", r"詳しく説明"),
         },
     ),
-    PatternTier(
+    PatternSet(
+        "weak",
         0.3,
         {
             "en": (r"\bfinal answer\b", r"\bintermediate steps\b", r"\\boxed\{"),
@@ -164,8 +166,9 @@ COT: tuple[PatternTier, ...] = (
 )
 
 #: The model used as a grader: rubric scoring, pairwise judging.
-RUBRIC: tuple[PatternTier, ...] = (
-    PatternTier(
+RUBRIC: tuple[PatternSet, ...] = (
+    PatternSet(
+        "strong",
         0.9,
         {
             "en": (
@@ -203,10 +206,15 @@ RUBRIC: tuple[PatternTier, ...] = (
             ),
         },
     ),
-    PatternTier(
+    PatternSet(
+        "medium",
         0.6,
         {
-            "en": (r"\brubric\b", r"\b(?:score|grade|rate) (?:it|this)\b", r"\bout of (?:10|ten)\b"),
+            "en": (
+                r"\brubric\b",
+                r"\b(?:score|grade|rate) (?:it|this)\b",
+                r"\bout of (?:10|ten)\b",
+            ),
             "de": (r"\bvon 1 bis 10\b", r"\bpunktzahl\b"),
             "es": (r"\brúbrica\b", r"\bdel 1 al 10\b"),
             "fr": (r"\bde 1 à 10\b", r"\bnote sur (?:10|20)\b"),
@@ -217,8 +225,9 @@ RUBRIC: tuple[PatternTier, ...] = (
 )
 
 #: Reconstruction of the reasoning behind a given answer.
-RECONSTRUCT: tuple[PatternTier, ...] = (
-    PatternTier(
+RECONSTRUCT: tuple[PatternSet, ...] = (
+    PatternSet(
+        "strong",
         0.9,
         {
             "en": (
@@ -229,7 +238,8 @@ RECONSTRUCT: tuple[PatternTier, ...] = (
                 r"\bexplain the (?:hidden|internal|missing|unstated) (?:steps|reasoning)\b",
                 r"\b(?:what|which) (?:reasoning|steps|thought process) (?:led|leads|would lead) to"
                 r" (?:this|the|that) (?:answer|conclusion|output|result)\b",
-                r"\breverse[- ]engineer (?:the|this|its|your) (?:reasoning|thought process|logic)\b",
+                r"\breverse[- ]engineer (?:the|this|its|your)"
+                r" (?:reasoning|thought process|logic)\b",
             ),
             "de": (
                 r"\brekonstruier(?:e|en sie)? (?:die|den|deine|ihre) (?:begründung|gedankengang"
@@ -257,7 +267,8 @@ RECONSTRUCT: tuple[PatternTier, ...] = (
             ),
         },
     ),
-    PatternTier(
+    PatternSet(
+        "medium",
         0.6,
         {
             "en": (
@@ -276,13 +287,15 @@ RECONSTRUCT: tuple[PatternTier, ...] = (
 )
 
 #: Coarse topics, in priority order (first match wins).
-TOPICS: tuple[Topic, ...] = (
-    Topic(
+TOPICS: tuple[PatternSet, ...] = (
+    PatternSet(
         "safety_sensitive",
+        1.0,
         {
             "en": (
                 r"\b(?:bioweapons?|nerve agents?|sarin|anthrax|explosives?|pipe bomb|malware"
-                r"|ransomware|keylogger|zero[- ]day exploit|jailbreak|weapons? of mass destruction)\b",
+                r"|ransomware|keylogger|zero[- ]day exploit|jailbreak"
+                r"|weapons? of mass destruction)\b",
             ),
             "de": (r"\b(?:sprengstoff|biowaffen?|schadsoftware|nervenkampfstoff)\b",),
             "es": (r"\b(?:explosivos?|armas? biológicas?|programa malicioso)\b",),
@@ -291,8 +304,9 @@ TOPICS: tuple[Topic, ...] = (
             "ja": (r"爆発物|生物兵器|マルウェア|ランサムウェア|脱獄",),
         },
     ),
-    Topic(
+    PatternSet(
         "code",
+        1.0,
         {
             "en": (
                 r"\b(?:python|javascript|typescript|golang|java|sql|bash|kotlin)\b",
@@ -308,8 +322,9 @@ TOPICS: tuple[Topic, ...] = (
             "ja": (r"コード|プログラム|実装",),
         },
     ),
-    Topic(
+    PatternSet(
         "math",
+        1.0,
         {
             "en": (
                 r"\b(?:solve|equations?|integral|derivative|theorem|prove|proof|polynomial|matrix"
@@ -326,8 +341,9 @@ TOPICS: tuple[Topic, ...] = (
             "ja": (r"方程式|積分|微分|証明|計算|確率|数学",),
         },
     ),
-    Topic(
+    PatternSet(
         "translation",
+        1.0,
         {
             "en": (r"\btranslat(?:e|ion|ing)\b",),
             "de": (r"\b(?:übersetze|übersetzung|übersetzen)\b",),
@@ -337,8 +353,9 @@ TOPICS: tuple[Topic, ...] = (
             "ja": (r"翻訳|訳して",),
         },
     ),
-    Topic(
+    PatternSet(
         "science",
+        1.0,
         {
             "en": (
                 r"\b(?:physics|chemistry|biology|molecules?|proteins?|quantum|thermodynamics"
@@ -351,8 +368,9 @@ TOPICS: tuple[Topic, ...] = (
             "ja": (r"物理|化学|生物|分子|量子",),
         },
     ),
-    Topic(
+    PatternSet(
         "reasoning",
+        1.0,
         {
             "en": (r"\b(?:puzzle|riddle|logic|deduce|syllogism|brain ?teaser)\b",),
             "de": (r"\b(?:rätsel|logik\w*)\b",),
@@ -362,8 +380,9 @@ TOPICS: tuple[Topic, ...] = (
             "ja": (r"パズル|論理|なぞなぞ",),
         },
     ),
-    Topic(
+    PatternSet(
         "writing",
+        1.0,
         {
             "en": (
                 r"\b(?:essay|poem|story|article|blog post|cover letter|summari[sz]e|rewrite"
@@ -376,10 +395,13 @@ TOPICS: tuple[Topic, ...] = (
             "ja": (r"作文|詩を|物語|要約|書いて",),
         },
     ),
-    Topic(
+    PatternSet(
         "chat",
+        1.0,
         {
-            "en": (r"^\s*(?:hi|hello|hey|thanks|thank you|good (?:morning|evening)|how are you)\b",),
+            "en": (
+                r"^\s*(?:hi|hello|hey|thanks|thank you|good (?:morning|evening)|how are you)\b",
+            ),
             "de": (r"^\s*(?:hallo|danke|guten (?:morgen|tag|abend))\b",),
             "es": (r"^\s*(?:hola|gracias|buenos días|buenas)\b",),
             "fr": (r"^\s*(?:bonjour|salut|merci|bonsoir)\b",),

@@ -1,0 +1,288 @@
+"""Cross-account links: which accounts share evidence, of which kind, and how strongly.
+
+A distillation campaign spreads over many accounts that each look harmless; what
+gives it away is what they share. :func:`account_links` turns lake-schema events
+into an edge table (:data:`EDGE_SCHEMA`)::
+
+    account_a, account_b, kind, weight, first_seen, last_seen, n_shared
+
+with ``account_a < account_b`` and one row per pair and kind. Kinds
+(:data:`KINDS`):
+
+``template``  same head or tail template signature (``template_sig``,
+              ``template_tail_sig``);
+``lsh``       same MinHash LSH band key of a prompt (``prompt_lsh``): near-duplicate
+              prompts;
+``payment``   same ``payment_fingerprint``;
+``ip``        same ``client_ip``;
+``prefix``    same routing prefix (/24 for IPv4, /48 for IPv6);
+``asn_ua``    same ASN and user agent together;
+``sync``      active in the same :data:`SYNC_BIN` time bins far more often than
+              chance (in the spirit of SynchroTrap and CopyCatch).
+
+**Bounded size.** A value shared by ``K`` accounts would give ``K(K-1)/2``
+pairs; a popular SDK user agent or a big corporate NAT must not explode. So:
+
+* values of one account, or of more than :data:`MAX_VALUE_ACCOUNTS` accounts
+  (too common to be evidence), give no edge;
+* a value shared by at most :data:`MAX_CLIQUE` accounts links all its pairs;
+* beyond that, the value's accounts are put in a pseudo-random order specific to
+  the value (hash of value and account) and each is linked to the next
+  :data:`RING_NEIGHBOURS` only: ``K * RING_NEIGHBOURS`` edges at most, and the
+  accounts stay connected, so a 1,000-account campaign on one template is still
+  one connected cluster, with 8,000 edges instead of 499,500.
+
+**Weights.** A value shared by ``K`` accounts has weight ``1 / log2(K)``: 1 for
+a value two accounts share, 0.13 for one 200 accounts share (the inverse
+log-frequency of Adamic–Adar). A pair's weight for a kind combines its shared
+values as a noisy-OR, ``1 - prod(1 - w_v)``, so it lies in (0, 1] and grows with
+every further piece of shared evidence. ``first_seen`` is the earliest moment
+at which both accounts had shown a shared value, ``last_seen`` the latest
+event carrying one, and ``n_shared`` the number of shared values (or, for
+``sync``, of shared time bins).
+
+**Synchronised activity.** Each account's set of active :data:`SYNC_BIN` bins is
+MinHashed (8 bands of 2 rows, permissive: candidates are verified exactly) and
+accounts sharing a band key become candidate pairs, with the same caps as above.
+A candidate pair with ``c`` shared bins, of ``n_a`` and ``n_b`` active bins
+among the ``B`` bins of the range, is kept when ``c >= SYNC_MIN_BINS`` and
+``c`` is at least :data:`SYNC_MIN_LIFT` times the ``E = n_a * n_b / B`` bins
+two independent accounts would share by chance; its weight is the share of the
+possible excess realised, ``(c - E) / (min(n_a, n_b) - E)``. Always-on
+accounts share every bin by necessity (lift about 1) and are not linked.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import polars as pl
+
+from features.content import minhash_band_keys
+from features.windows import network_prefix
+
+KINDS: tuple[str, ...] = ("template", "lsh", "payment", "ip", "prefix", "asn_ua", "sync")
+
+#: Values shared by at most this many accounts link every pair.
+MAX_CLIQUE = 20
+#: Beyond MAX_CLIQUE, each account links to this many others of the value.
+RING_NEIGHBOURS = 8
+#: Values shared by more accounts than this are ignored.
+MAX_VALUE_ACCOUNTS = 5_000
+#: Length of a synchronisation time bin, in seconds.
+SYNC_BIN_S = 300
+#: Length of a synchronisation time bin, as a polars duration.
+SYNC_BIN = "5m"
+#: Fewest shared bins for a sync edge.
+SYNC_MIN_BINS = 3
+#: Fewest times the chance expectation of shared bins for a sync edge.
+SYNC_MIN_LIFT = 3.0
+#: MinHash shape of the bin sets: many short bands, for recall.
+SYNC_BANDS = 8
+SYNC_ROWS = 2
+
+_TS = pl.Datetime("us", "UTC")
+
+#: Columns and types of the edge table.
+EDGE_SCHEMA: dict[str, pl.DataType] = {
+    "account_a": pl.String(),
+    "account_b": pl.String(),
+    "kind": pl.String(),
+    "weight": pl.Float64(),
+    "first_seen": _TS,
+    "last_seen": _TS,
+    "n_shared": pl.UInt32(),
+}
+
+_VALUE_SEED = 0x11_4B5
+
+
+def _hashed(value: pl.Expr) -> pl.Expr:
+    """Hash of ``value`` where it is known, else null (``hash`` maps null to a number)."""
+    return pl.when(value.is_not_null()).then(value.hash(_VALUE_SEED))
+
+
+def _values(kind: str) -> pl.Expr:
+    """The evidence values of one event for ``kind``: a UInt64 list, or one UInt64."""
+    if kind == "template":
+        return pl.concat_list("template_sig", "template_tail_sig")
+    if kind == "lsh":
+        return pl.col("prompt_lsh")
+    if kind == "payment":
+        return _hashed(pl.col("payment_fingerprint"))
+    if kind == "ip":
+        return _hashed(pl.col("client_ip"))
+    if kind == "prefix":
+        return _hashed(network_prefix(pl.col("client_ip")))
+    if kind == "asn_ua":
+        # null unless both are known
+        return _hashed(pl.concat_str(pl.col("asn").cast(pl.String), "user_agent", separator="|"))
+    raise ValueError(f"no value-sharing links of kind {kind!r}")
+
+
+def _observations(events: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """One row per (value, account): when the account first and last showed it."""
+    values = events.select("account_id", "ts", _values(kind).alias("value"))
+    if kind in ("template", "lsh"):
+        values = values.explode("value")
+    return (
+        values.drop_nulls("value")
+        .group_by("value", "account_id")
+        .agg(pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"))
+    )
+
+
+def _value_pairs(observations: pl.DataFrame) -> pl.DataFrame:
+    """Pairs of accounts sharing a value, bounded per value (see module docstring).
+
+    Returns one row per (value, pair) with the value's account count ``k``,
+    ``account_a < account_b`` and each side's ``first`` / ``last``.
+    """
+    k = pl.len().over("value")
+    ordered = (
+        observations.with_columns(k.alias("k"))
+        .filter(pl.col("k").is_between(2, MAX_VALUE_ACCOUNTS))
+        .with_columns(pl.struct("value", "account_id").hash(_VALUE_SEED).alias("order"))
+        .sort("value", "order")
+        .with_columns(
+            pl.when(pl.col("k") <= MAX_CLIQUE)
+            .then(pl.col("k") - 1)
+            .otherwise(RING_NEIGHBOURS)
+            .alias("reach")
+        )
+    )
+    side = ("account_id", "first", "last")
+    pairs = []
+    for step in range(1, max(MAX_CLIQUE - 1, RING_NEIGHBOURS) + 1):
+        # whole value groups stay contiguous, so shifting the remaining rows still
+        # pairs each account with the one ``step`` places later in its group
+        ordered = ordered.filter(pl.col("reach") >= step)
+        shifted = ordered.with_columns(
+            pl.col(name).shift(-step).alias(f"{name}_b") for name in ("value", *side)
+        )
+        pairs.append(shifted.filter(pl.col("value_b") == pl.col("value")))
+    a, b = pl.col("account_id"), pl.col("account_id_b")
+    swap = a > b
+    return pl.concat(pairs).select(
+        "value",
+        "k",
+        pl.min_horizontal(a, b).alias("account_a"),
+        pl.max_horizontal(a, b).alias("account_b"),
+        pl.when(swap).then("first_b").otherwise("first").alias("first_a"),
+        pl.when(swap).then("first").otherwise("first_b").alias("first_b"),
+        pl.when(swap).then("last_b").otherwise("last").alias("last_a"),
+        pl.when(swap).then("last").otherwise("last_b").alias("last_b"),
+    )
+
+
+def _edges(pairs: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """Combine each pair's shared values into one weighted edge (noisy-OR)."""
+    value_weight = 1.0 / pl.col("k").cast(pl.Float64).log(2)
+    return (
+        pairs.group_by("account_a", "account_b")
+        .agg(
+            (1.0 - value_weight.clip(upper_bound=1.0).neg().log1p().sum().exp()).alias("weight"),
+            pl.max_horizontal("first_a", "first_b").min().alias("first_seen"),
+            pl.max_horizontal("last_a", "last_b").max().alias("last_seen"),
+            pl.len().alias("n_shared"),
+        )
+        .with_columns(pl.lit(kind).alias("kind"))
+    )
+
+
+def _bin_start(index: pl.Expr) -> pl.Expr:
+    """Start time of the sync bin with the given index."""
+    return (index * (SYNC_BIN_S * 1_000_000)).cast(_TS)
+
+
+def _sync_edges(events: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:
+    """Edges between accounts active in the same time bins more often than chance."""
+    n_bins = max(1, math.ceil((end - start).total_seconds() / SYNC_BIN_S))
+    bin_index = (pl.col("ts").dt.epoch("s") // SYNC_BIN_S).cast(pl.Int64)
+    bin_hash = pl.col("bin").hash(_VALUE_SEED).cast(pl.UInt32, wrap_numerical=True)
+    accounts = (
+        events.select("account_id", bin_index.alias("bin"))
+        .unique()
+        .group_by("account_id")
+        .agg(
+            pl.col("bin").sort().alias("bins"),
+            pl.len().alias("n"),
+            minhash_band_keys(bin_hash, SYNC_BANDS, SYNC_ROWS).alias("value"),
+        )
+        .filter(pl.col("n") >= SYNC_MIN_BINS)
+    )
+    bounds = _bin_start(pl.col("bins").list.first())
+    candidates = (
+        _value_pairs(
+            accounts.select(
+                "account_id", "value", bounds.alias("first"), bounds.alias("last")
+            ).explode("value")
+        )
+        .select("account_a", "account_b")
+        .unique()
+    )
+    side = accounts.select("account_id", "bins", "n")
+    shared = pl.col("bins").list.set_intersection("bins_b")
+    c = pl.col("shared").list.len()
+    expected = pl.col("n").cast(pl.Float64) * pl.col("n_b") / n_bins
+    excess = (c - expected) / (pl.min_horizontal("n", "n_b") - expected)
+
+    return (
+        candidates.join(side, left_on="account_a", right_on="account_id")
+        .join(side, left_on="account_b", right_on="account_id", suffix="_b")
+        .with_columns(shared.alias("shared"))
+        .filter((c >= SYNC_MIN_BINS) & (c >= SYNC_MIN_LIFT * expected))
+        .select(
+            "account_a",
+            "account_b",
+            pl.lit("sync").alias("kind"),
+            excess.clip(upper_bound=1.0).alias("weight"),
+            _bin_start(pl.col("shared").list.min()).alias("first_seen"),
+            _bin_start(pl.col("shared").list.max()).alias("last_seen"),
+            c.cast(pl.UInt32).alias("n_shared"),
+        )
+        .filter(pl.col("weight") > 0)
+    )
+
+
+def account_links(events: pl.LazyFrame, start: datetime, end: datetime) -> pl.DataFrame:
+    """Edge table of every kind over lake-schema ``events`` of the range [start, end).
+
+    Parameters
+    ----------
+    events
+        Lake-schema events, already restricted to the range.
+    start, end
+        The range, used only for the chance expectation of ``sync`` links
+        (number of time bins).
+
+    Returns
+    -------
+    pl.DataFrame
+        Columns :data:`EDGE_SCHEMA`, sorted by kind and pair.
+    """
+    needed = (
+        "account_id",
+        "ts",
+        "template_sig",
+        "template_tail_sig",
+        "prompt_lsh",
+        "payment_fingerprint",
+        "client_ip",
+        "asn",
+        "user_agent",
+    )
+    frame = events.select(needed).collect()
+    # Work on dense integer codes in account-id order (cheaper to sort, shift and
+    # group than strings; code order is id order, so account_a < account_b holds).
+    names = frame["account_id"].unique().sort()
+    coded = frame.with_columns(pl.col("account_id").rank("dense").cast(pl.UInt32) - 1)
+    value_kinds = [_edges(_value_pairs(_observations(coded, kind)), kind) for kind in KINDS[:-1]]
+    edges = pl.concat([*value_kinds, _sync_edges(coded, start, end)], how="diagonal_relaxed")
+    return edges.select(
+        pl.col(name).cast(dtype)
+        if name not in ("account_a", "account_b")
+        else pl.lit(names).gather(pl.col(name)).alias(name)
+        for name, dtype in EDGE_SCHEMA.items()
+    ).sort("kind", "account_a", "account_b")
