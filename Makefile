@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test test-slow bench lint format kafka-jars clean
+.PHONY: venv demo test test-slow bench lint format kafka-jars browser clean
 
 venv: $(STAMP)
 
@@ -21,7 +21,15 @@ kafka-jars: venv
 demo: venv
 	$(VENV)/bin/distillwatch demo
 
-test: venv
+# Headless Chromium renders the report in a screenshot test (which skips, saying
+# why, when no browser can be installed, e.g. without root).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium not installed: the report screenshot test will be skipped"
+
+test: venv browser
 	$(PY) -m pytest -m "not slow" -p no:cacheprovider
 
 test-slow: venv

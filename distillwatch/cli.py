@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from distillwatch.settings import Settings, get_settings
@@ -150,6 +150,81 @@ def _utc_time(text: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
+    from models.detect import detect
+
+    with progress(f"detecting in {args.input}") as update:
+        summary = detect(args.input, args.out, settings, progress=update)
+    print(
+        f"read {summary.events:,} events ({summary.rejected:,} rejected) in "
+        f"{summary.total_seconds:.1f} s ({summary.events_per_second:,.0f} events/s): "
+        f"{summary.flagged:,} accounts flagged, {summary.campaigns} campaigns"
+    )
+    for name, path in summary.exports.items():
+        print(f"  {name}: {path}")
+    return EXIT_OK
+
+
+def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from models.evaluate import evaluate, render_json, render_table
+
+    result = evaluate(args.labels, args.flags, min_tier=args.min_tier)
+    print(render_table(result))
+    if args.json is not None:
+        args.json.write_text(render_json(result))
+        print(f"metrics written to {args.json}")
+    return EXIT_OK
+
+
+def _cmd_score(args: argparse.Namespace, settings: Settings) -> int:
+    from models.score_consumer import run_scorer
+
+    with progress(f"scoring {args.topic}") as update:
+        counts = run_scorer(
+            settings,
+            args.topic,
+            args.lake,
+            args.until_idle,
+            on_progress=lambda c: update(c.consumed),
+        )
+    print(
+        f"consumed {counts.consumed:,} ({counts.rejected:,} rejected): {counts.flags:,} flags, "
+        f"{counts.verdicts:,} verdicts learned, {counts.checkpoints} checkpoints"
+    )
+    return EXIT_OK
+
+
+def _cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
+    from distillwatch import analyst
+
+    return analyst.command(args, args.lake)
+
+
+def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from models.report import render_report
+
+    print(f"wrote {render_report(args.lake, args.out, run=args.run)}")
+    return EXIT_OK
+
+
+def _cmd_rescore(args: argparse.Namespace, settings: Settings) -> int:
+    from models.rescore import rescore_day
+
+    run = rescore_day(
+        args.lake, args.day, args.out, lookback_days=args.lookback_days, settings=settings
+    )
+    print(f"published {run} (report: {run / 'report.html'})")
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from distillwatch.demo import render_summary, run_demo
+
+    result = run_demo(settings, args.out, seed=args.seed, days=args.days, scale=args.scale)
+    print(render_summary(result))
+    return EXIT_OK
+
+
 # -- parser ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -200,6 +275,74 @@ def build_parser() -> argparse.ArgumentParser:
         "--end", type=_utc_time, help="range end, ISO (default: after last event)"
     )
     features.set_defaults(func=_cmd_features)
+
+    score = sub.add_parser("score", help="run the live scorer (Kafka -> flags topic and lake)")
+    score.add_argument("--topic", default=None, help="topic to consume (default: settings.topic)")
+    score.add_argument("--lake", type=Path, default=None, help="lake root (default: settings)")
+    score.add_argument(
+        "--until-idle",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this many seconds without new messages",
+    )
+    score.set_defaults(func=_cmd_score)
+
+    detect = sub.add_parser("detect", help="batch detection over files, no Kafka (exports)")
+    detect.add_argument(
+        "--input",
+        type=Path,
+        required=True,
+        help=".jsonl, .jsonl.gz or Parquet file, or a folder of them",
+    )
+    detect.add_argument("--out", type=Path, required=True, help="output folder (DIR/exports/)")
+    detect.set_defaults(func=_cmd_detect)
+
+    evaluate = sub.add_parser("eval", help="precision, recall and time to detect vs. labels")
+    evaluate.add_argument("--labels", type=Path, required=True, help="simulator labels CSV")
+    evaluate.add_argument("--flags", type=Path, required=True, help="flagged_accounts.parquet")
+    evaluate.add_argument(
+        "--min-tier",
+        default="low",
+        choices=["low", "medium", "high"],
+        help="lowest tier counted as a flag",
+    )
+    evaluate.add_argument("--json", type=Path, default=None, help="also write metrics as JSON")
+    evaluate.set_defaults(func=_cmd_eval)
+
+    from distillwatch import analyst
+
+    sql = sub.add_parser("sql", help="query the lake with DuckDB (views of sql/, saved queries)")
+    analyst.add_arguments(sql)
+    sql.set_defaults(func=_cmd_sql)
+
+    report = sub.add_parser("report", help="self-contained HTML report of a rescoring run")
+    report.add_argument("--lake", type=Path, default=None, help="lake root (default: settings)")
+    report.add_argument("--out", type=Path, required=True, help="HTML file to write")
+    report.add_argument(
+        "--run", type=Path, default=None, help="run folder (default: LAKE/exports/latest)"
+    )
+    report.set_defaults(func=_cmd_report)
+
+    rescore = sub.add_parser(
+        "rescore", help="batch-rescore the lake up to a day's end, publish exports and report"
+    )
+    rescore.add_argument("--lake", type=Path, default=None, help="lake root (default: settings)")
+    rescore.add_argument("--day", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    rescore.add_argument(
+        "--out", type=Path, default=None, help="exports root (default: LAKE/exports)"
+    )
+    rescore.add_argument("--lookback-days", type=int, default=28)
+    rescore.set_defaults(func=_cmd_rescore)
+
+    from distillwatch.demo import DEMO_DAYS, DEMO_SCALE
+
+    demo = sub.add_parser("demo", help="run the whole pipeline once on simulated traffic")
+    demo.add_argument("--out", type=Path, default=Path("demo-out"), help="output folder (wiped)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--days", type=float, default=DEMO_DAYS, help="simulated days")
+    demo.add_argument("--scale", type=float, default=DEMO_SCALE, help="traffic vs. small preset")
+    demo.set_defaults(func=_cmd_demo)
     return parser
 
 

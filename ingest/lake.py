@@ -22,7 +22,7 @@ QUARANTINE = "quarantine"
 INGEST_LOG = "ingest_log"
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -49,7 +49,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
         tmp.replace(path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
