@@ -217,7 +217,8 @@ def _violations(invalid_ips: list[str]) -> list[tuple[pl.Expr, str]]:
 
 def _invalid_ips(ips: pl.Series) -> list[str]:
     """Distinct client_ip values that are neither IPv4 nor IPv6 (checked once per value)."""
-    candidates = ips.drop_nulls().unique().filter(~ips.drop_nulls().unique().str.contains(_IPV4))
+    distinct = ips.drop_nulls().unique()
+    candidates = distinct.filter(~distinct.str.contains(_IPV4))
     bad = []
     for value in candidates.to_list():
         try:
