@@ -149,6 +149,17 @@ class _SlowProducer(threading.Thread):
             self.error = exc
 
 
+def _start_writer(topic: str, lake: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """The lake writer as a subprocess that runs until signalled, output captured."""
+    return subprocess.Popen(
+        _writer_cmd(topic, lake),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def _final_run(topic: str, lake: Path, env: dict[str, str]) -> None:
     """A clean writer run until the topic is drained."""
     final = subprocess.run(
@@ -207,13 +218,7 @@ def test_sigterm_flushes_and_exits_cleanly(
 ) -> None:
     publish(kafka_settings, topic, [make_lines(1500)])
     env = kafka_env | {"DISTILLWATCH_INGEST_GROUP": f"g-{topic}"}
-    writer = subprocess.Popen(
-        _writer_cmd(topic, tmp_path),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    writer = _start_writer(topic, tmp_path, env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list((tmp_path).rglob("*.parquet")):
         time.sleep(0.5)
@@ -240,13 +245,7 @@ def test_broker_restart_mid_ingest(
         "DISTILLWATCH_POLL_MAX_RECORDS": "250",
         "DISTILLWATCH_INGEST_GROUP": f"g-{topic}",
     }
-    writer = subprocess.Popen(
-        _writer_cmd(topic, tmp_path),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    writer = _start_writer(topic, tmp_path, env)
     time.sleep(4)
     local_broker.stop()
     time.sleep(3)

@@ -34,6 +34,7 @@ from distillwatch.simulator.config import Scenario, scenario_for
 from distillwatch.simulator.populations import Account, AccountLabel, build_accounts
 from distillwatch.simulator.text import Kind, estimate_tokens, simhash64
 from distillwatch.simulator.workloads import Request
+from ingest.schema import REQUIRED_FIELDS
 
 __all__ = [
     "SimulationSummary",
@@ -197,7 +198,7 @@ class _Gateway:
         p = self.params
         roll = rng.random()
         if roll < p.bare_share:
-            return {k: event[k] for k in _REQUIRED}
+            return {k: event[k] for k in REQUIRED_FIELDS}
         if rng.random() < p.unknown_asn_share:
             event["asn"] = event["asn_org"] = event["asn_kind"] = None
         if roll >= p.bare_share + p.null_style_share:
@@ -209,18 +210,6 @@ class _Gateway:
         if rng.random() < p.extra_field_share:
             event["gateway_region"] = rng.choice(_GATEWAY_REGIONS)
         return event
-
-
-_REQUIRED = (
-    "event_id",
-    "ts",
-    "account_id",
-    "model",
-    "endpoint",
-    "status",
-    "prompt_tokens",
-    "completion_tokens",
-)
 
 
 def _account_events(account: Account, gateway: _Gateway) -> Iterator[tuple[float, float, Event]]:
