@@ -1,0 +1,90 @@
+"""``distillwatch detect`` throughput and memory, against reading and parsing the same input alone.
+
+Generates (once, cached in ``bench-out/``) a simulator preset, then measures in
+separate child processes, so that each peak RSS is its own:
+
+(a) reference: read and parse the input into lake rows (decode + content
+    signals, exactly what ``detect`` does first) and nothing else;
+(b) ``detect`` end to end: read, parse, score online window by window,
+    detect campaigns, write the exports.
+
+Targets on ``small``: (b) ≥ 60,000 events/s, peak RSS ≤ 4 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent.parent / "bench-out"
+
+_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+started = time.perf_counter()
+if sys.argv[1] == "read":
+    from models.detect import read_events
+    events, summary = read_events(Path(sys.argv[2]))
+    n = summary.lines
+else:
+    from models.detect import detect
+    n = detect(Path(sys.argv[2]), Path(sys.argv[3])).lines
+elapsed = time.perf_counter() - started
+rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"events": n, "seconds": elapsed, "peak_rss_mb": rss_mb}))
+"""
+
+
+def ensure_events(preset: str, seed: int) -> Path:
+    """The simulator's output for ``preset``, generated once and cached in bench-out/."""
+    from distillwatch.simulator import simulate_to_file
+
+    out = BENCH_DIR / f"{preset}-{seed}.jsonl.gz"
+    if not out.exists():
+        BENCH_DIR.mkdir(exist_ok=True)
+        simulate_to_file(preset, seed, out, out.with_suffix("").with_suffix(".labels.csv"))
+    return out
+
+
+def _child(*args: str) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, *args], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="small")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    source = ensure_events(args.preset, args.seed)
+    reference = _child("read", str(source))
+    with tempfile.TemporaryDirectory(prefix="bench-detect-") as out:
+        started = time.perf_counter()
+        run = _child("detect", str(source), out)
+        wall = time.perf_counter() - started
+    n = run["events"]
+    print(f"input: {source} ({n:,} events)")
+    print(
+        f"read+parse only (reference): {reference['seconds']:.1f} s, "
+        f"{n / reference['seconds']:,.0f} events/s, peak RSS {reference['peak_rss_mb']:,.0f} MB"
+    )
+    print(
+        f"detect end to end:           {run['seconds']:.1f} s, "
+        f"{n / run['seconds']:,.0f} events/s, peak RSS {run['peak_rss_mb']:,.0f} MB "
+        f"(child wall {wall:.1f} s)"
+    )
+    print(
+        f"targets: >= 60,000 events/s: {'met' if n / run['seconds'] >= 60_000 else 'NOT met'}; "
+        f"peak RSS <= 4 GB: {'met' if run['peak_rss_mb'] <= 4096 else 'NOT met'}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,331 @@
+"""Account and campaign risk scores, and the tiers that turn them into actions.
+
+A score is a probability-like number in [0, 1]: the logistic function of a sum
+of *evidence points* (log-odds), one term per piece of evidence, each term a
+weight times a ramp of an interpretable quantity. Terms are kept separately so
+that every flag can say which evidence made it, in order (:mod:`models.explain`).
+
+**Own evidence** of an account (:func:`own_evidence`), from its running state:
+
+==========================  =====  ==========================================================
+term                        max    quantity (ramp from → to)
+==========================  =====  ==========================================================
+``extraction``              6.0    share of requests eliciting chain-of-thought, rubric
+                                   grading or reasoning reconstruction (0.10 → 0.40)
+``long_output_extraction``  5.0    share of requests that do so with ``max_tokens`` ≥ 8,000
+                                   (0 → 0.15)
+``extraction_volume``       1.5    number of such long-output requests (100 → 3,000, log)
+``logit_harvest``           9.0    share of requests with a logit-bias map of ≥ 32 entries
+                                   (0 → 0.5)
+``fresh_account``           2.0    account age at its first request (14 → 7 days)
+``hosting_proxy``           0.75   share of requests from hosting or proxy networks
+``flat_24h_timing``         1.25   share of the 24 UTC hours with activity, once the
+                                   account has been seen for 20 hours (0.5 → 0.9)
+``anomalous_usage``         0.75   smoothed HalfSpaceTrees score above the running mean
+``reviewer_model``          ±4.0   verdict classifier's probability, once trained
+==========================  =====  ==========================================================
+
+with a bias of :data:`OWN_BIAS`: a customer needs strong extraction evidence
+*and* something else (fresh account, large output caps, hosting, flat timing)
+to be flagged on its own. Shares are shrunk towards a low prior over the first
+few requests (:data:`PRIOR_REQUESTS`), so one chain-of-thought question from
+a new customer is not a 100 % share.
+
+**Campaign evidence** of a campaign's core members (:func:`campaign_evidence`),
+bias :data:`CAMPAIGN_BIAS`:
+
+==========================  =====  ==========================================================
+term                        max    quantity (ramp from → to)
+==========================  =====  ==========================================================
+``campaign_extraction``     6.0    members' mean extraction share (0.08 → 0.33)
+``campaign_long_output``    3.0    members' mean long-output extraction share (0 → 0.2)
+``campaign_logit_harvest``  6.0    members' mean logit-harvest share (0 → 0.5)
+``campaign_size``           3.0    members (4 → 128, log)
+``fresh_burst_signup``      3.0    share of members created within 6 h of each other, at
+                                   most 14 days before their first request
+``shared_payment``          0.5    share of members tied by a payment instrument
+``shared_template``         1.0    share tied by templates (with network)
+``shared_network``          0.5    share tied by addresses / prefixes
+``synchronized_activity``   1.5    share tied by synchronised activity
+``campaign_hosting_proxy``  1.5    members' mean hosting / proxy share
+``campaign_flat_timing``    1.5    members' mean flat-timing ramp (as for accounts)
+``model_pivot``             1.5    share of members on a newly released model within 24 h
+==========================  =====  ==========================================================
+
+It is *gated* by extraction (multiplied by a ramp of the mean extraction or
+logit-harvest share from 0.05 to 0.15): a group that does not harvest
+reasoning or logits scores 0 however coordinated it is (a company behind one
+NAT, a lab on one grant card); and coordination alone (shared card and
+address, a handful of accounts, no freshness, no hosting, no flat timing) does
+not make a research lab running chain-of-thought benchmarks a campaign.
+
+**Final score** of an account: ``1 - (1 - own) * (1 - m * campaign)``, where
+``m`` in [0, 1] is its membership (:func:`models.campaigns.membership`).
+
+**Tiers**: ``high`` ≥ :data:`HIGH_THRESHOLD` (act: suspend pending review),
+``medium`` ≥ :data:`MEDIUM_THRESHOLD` (review within a day), ``low`` ≥
+:data:`FLAG_THRESHOLD` (watch list). An account is flagged the first time its
+final score reaches :data:`FLAG_THRESHOLD`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.state import NO_TIME, AccountState
+
+FLAG_THRESHOLD = 0.6
+MEDIUM_THRESHOLD = 0.75
+HIGH_THRESHOLD = 0.9
+
+#: Pseudo-requests of prior behaviour every share is shrunk with.
+PRIOR_REQUESTS = 4.0
+#: Prior extraction share (benign customers ask for step-by-step answers too).
+PRIOR_EXTRACTION = 0.05
+
+OWN_BIAS = -8.5
+CAMPAIGN_BIAS = -8.0
+#: An account counts as fresh when created at most this many days before its first request.
+FRESH_DAYS = 14.0
+#: Accounts created within this many hours of each other form one creation burst.
+BURST_HOURS = 6.0
+#: A new model adopted within this many hours of its first appearance is a pivot.
+PIVOT_HOURS = 24.0
+#: Seen for at least this long before the hour-of-day coverage counts.
+FLAT_MIN_SPAN_HOURS = 20.0
+
+_US_PER_HOUR = 3_600e6
+_US_PER_DAY = 86_400e6
+
+
+def ramp(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """0 below ``low``, 1 above ``high``, linear in between (NaN as 0)."""
+    return np.clip((np.nan_to_num(x) - low) / (high - low), 0.0, 1.0)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def tier(score: float) -> str:
+    """Action tier of a flagged account's score."""
+    if score >= HIGH_THRESHOLD:
+        return "high"
+    if score >= MEDIUM_THRESHOLD:
+        return "medium"
+    return "low"
+
+
+@dataclass
+class Evidence:
+    """Evidence terms of a set of rows (accounts or groups) and the resulting score.
+
+    Attributes
+    ----------
+    points
+        Log-odds points of each term, per row.
+    values
+        The quantity behind each term (what a reason code shows), per row.
+    score
+        Resulting score in [0, 1], per row.
+    """
+
+    points: dict[str, np.ndarray]
+    values: dict[str, np.ndarray]
+    score: np.ndarray
+
+
+@dataclass
+class AccountRates:
+    """Shrunk per-account shares and times derived from the state, for some rows."""
+
+    extraction: np.ndarray
+    cot: np.ndarray
+    rubric: np.ndarray
+    reconstruct: np.ndarray
+    long_extraction: np.ndarray
+    long_extraction_count: np.ndarray
+    harvest: np.ndarray
+    hosting: np.ndarray
+    age_days: np.ndarray
+    hour_coverage: np.ndarray
+    span_hours: np.ndarray
+
+
+def account_rates(state: AccountState, rows: np.ndarray) -> AccountRates:
+    """Shares and times of the accounts in ``rows``, shrunk over their first requests."""
+    n = state["n_requests"][rows].astype(np.float64)
+    content = state["n_content"][rows].astype(np.float64) + PRIOR_REQUESTS
+
+    def shrunk(name: str, prior: float = 0.0) -> np.ndarray:
+        return (state[name][rows] + PRIOR_REQUESTS * prior) / content
+
+    first, last = state["first_us"][rows], state["last_us"][rows]
+    created = state["created_us"][rows]
+    age = np.where(created == NO_TIME, np.nan, (first - created) / _US_PER_DAY)
+    mask = state["hour_mask"][rows].astype(">u4")
+    coverage = np.unpackbits(mask.view(np.uint8)).reshape(-1, 32).sum(axis=1) / 24.0
+    return AccountRates(
+        extraction=shrunk("n_extraction", PRIOR_EXTRACTION),
+        cot=shrunk("n_cot"),
+        rubric=shrunk("n_rubric"),
+        reconstruct=shrunk("n_reconstruct"),
+        long_extraction=shrunk("n_extraction_long"),
+        long_extraction_count=state["n_extraction_long"][rows].astype(np.float64),
+        harvest=state["n_harvest"][rows] / (n + PRIOR_REQUESTS),
+        hosting=state["n_hosting"][rows] / np.maximum(n, 1.0),
+        age_days=age,
+        hour_coverage=coverage,
+        span_hours=(last - first) / _US_PER_HOUR,
+    )
+
+
+def own_evidence(
+    rates: AccountRates,
+    anomaly_excess: np.ndarray,
+    verdict_p: np.ndarray,
+) -> Evidence:
+    """Own evidence of accounts (see module docstring for the terms).
+
+    ``anomaly_excess`` is the smoothed anomaly score above the running mean,
+    scaled to [0, 1]; ``verdict_p`` the verdict classifier's probability (NaN
+    while the classifier is not trained).
+    """
+    flat = np.where(rates.span_hours >= FLAT_MIN_SPAN_HOURS, rates.hour_coverage, 0.0)
+    fresh = np.where(np.isnan(rates.age_days), 0.0, ramp(FRESH_DAYS - rates.age_days, 0.0, 7.0))
+    points = {
+        "extraction": 6.0 * ramp(rates.extraction, 0.10, 0.40),
+        "long_output_extraction": 5.0 * ramp(rates.long_extraction, 0.0, 0.15),
+        "extraction_volume": 1.5 * ramp(np.log10(rates.long_extraction_count + 1.0), 2.0, 3.5),
+        "logit_harvest": 9.0 * ramp(rates.harvest, 0.0, 0.5),
+        "fresh_account": 2.0 * fresh,
+        "hosting_proxy": 0.75 * np.nan_to_num(rates.hosting),
+        "flat_24h_timing": 1.25 * ramp(flat, 0.5, 0.9),
+        "anomalous_usage": 0.75 * np.clip(anomaly_excess, 0.0, 1.0),
+        "reviewer_model": np.where(np.isnan(verdict_p), 0.0, 4.0 * (2.0 * verdict_p - 1.0)),
+    }
+    values = {
+        "extraction": rates.extraction,
+        "long_output_extraction": rates.long_extraction,
+        "extraction_volume": rates.long_extraction_count,
+        "logit_harvest": rates.harvest,
+        "fresh_account": rates.age_days,
+        "hosting_proxy": rates.hosting,
+        "flat_24h_timing": flat,
+        "anomalous_usage": anomaly_excess,
+        "reviewer_model": verdict_p,
+    }
+    total = OWN_BIAS + sum(points.values())
+    return Evidence(points, values, sigmoid(total))
+
+
+@dataclass
+class GroupStats:
+    """Per-group aggregates of member state, one entry per group (see :func:`group_stats`)."""
+
+    n_accounts: np.ndarray
+    extraction: np.ndarray
+    long_extraction: np.ndarray
+    harvest: np.ndarray
+    hosting: np.ndarray
+    flat: np.ndarray
+    burst: np.ndarray
+    pivot: np.ndarray
+    pivot_hours: np.ndarray
+    tie_share: dict[str, np.ndarray]
+
+
+def _fresh_burst(
+    group: np.ndarray, created_us: np.ndarray, fresh: np.ndarray, n: int
+) -> np.ndarray:
+    """Per group: most fresh members created within :data:`BURST_HOURS` of each other."""
+    burst = np.zeros(n, dtype=np.int64)
+    idx = np.flatnonzero(fresh)
+    if len(idx) == 0:
+        return burst
+    seconds = (created_us[idx] // 1_000_000).astype(np.int64)
+    seconds -= seconds.min()
+    key = group[idx].astype(np.int64) * (1 << 34) + seconds
+    key.sort()
+    group_sorted = key >> 34
+    ends = np.searchsorted(key, key + int(BURST_HOURS * 3600), side="right")
+    np.maximum.at(burst, group_sorted, ends - np.arange(len(key)))
+    return burst
+
+
+def group_stats(
+    group: np.ndarray,
+    n_groups: int,
+    rates: AccountRates,
+    *,
+    created_us: np.ndarray,
+    adoption_h: np.ndarray,
+    tie_kinds: dict[str, np.ndarray],
+) -> GroupStats:
+    """Aggregate member rates per group (``group`` gives each member's group index)."""
+    n = np.bincount(group, minlength=n_groups).astype(np.float64)
+    safe = np.maximum(n, 1.0)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return np.bincount(group, np.nan_to_num(values), minlength=n_groups) / safe
+
+    flat = np.where(rates.span_hours >= FLAT_MIN_SPAN_HOURS, rates.hour_coverage, 0.0)
+    fresh = (~np.isnan(rates.age_days)) & (rates.age_days <= FRESH_DAYS)
+    pivoted = adoption_h <= PIVOT_HOURS
+    fastest = np.full(n_groups, np.inf)
+    np.minimum.at(fastest, group, np.where(np.isnan(adoption_h), np.inf, adoption_h))
+    return GroupStats(
+        n_accounts=n,
+        extraction=mean(rates.extraction),
+        long_extraction=mean(rates.long_extraction),
+        harvest=mean(rates.harvest),
+        hosting=mean(rates.hosting),
+        flat=mean(ramp(flat, 0.5, 0.9)),
+        burst=_fresh_burst(group, created_us, fresh, n_groups).astype(np.float64),
+        pivot=mean(pivoted.astype(np.float64)),
+        pivot_hours=fastest,
+        tie_share={family: mean(has.astype(np.float64)) for family, has in tie_kinds.items()},
+    )
+
+
+def campaign_evidence(stats: GroupStats) -> Evidence:
+    """Campaign evidence of groups (see module docstring); gated by extraction."""
+    n = stats.n_accounts
+    points = {
+        "campaign_extraction": 6.0 * ramp(stats.extraction, 0.08, 0.33),
+        "campaign_long_output": 3.0 * ramp(stats.long_extraction, 0.0, 0.2),
+        "campaign_logit_harvest": 6.0 * ramp(stats.harvest, 0.0, 0.5),
+        "campaign_size": 3.0 * ramp(np.log2(np.maximum(n, 1.0)), 2.0, 7.0),
+        "fresh_burst_signup": 3.0 * np.clip(stats.burst / np.maximum(n, 1.0), 0.0, 1.0),
+        "shared_payment": 0.5 * stats.tie_share["payment"],
+        "shared_template": 1.0 * stats.tie_share["content"],
+        "shared_network": 0.5 * stats.tie_share["network"],
+        "synchronized_activity": 1.5 * stats.tie_share["sync"],
+        "campaign_hosting_proxy": 1.5 * stats.hosting,
+        "campaign_flat_timing": 1.5 * stats.flat,
+        "model_pivot": 1.5 * stats.pivot,
+    }
+    values = {
+        "campaign_extraction": stats.extraction,
+        "campaign_long_output": stats.long_extraction,
+        "campaign_logit_harvest": stats.harvest,
+        "campaign_size": n,
+        "fresh_burst_signup": stats.burst,
+        "shared_payment": stats.tie_share["payment"] * n,
+        "shared_template": stats.tie_share["content"] * n,
+        "shared_network": stats.tie_share["network"] * n,
+        "synchronized_activity": stats.tie_share["sync"] * n,
+        "campaign_hosting_proxy": stats.hosting,
+        "campaign_flat_timing": stats.flat,
+        "model_pivot": stats.pivot_hours,
+    }
+    gate = ramp(np.maximum(stats.extraction, stats.harvest), 0.05, 0.15)
+    total = CAMPAIGN_BIAS + sum(points.values())
+    return Evidence(points, values, sigmoid(total) * gate)
+
+
+def combine(own: np.ndarray, campaign: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """Final account score from its own score and its campaign's, weighted by membership."""
+    return 1.0 - (1.0 - own) * (1.0 - member * campaign)

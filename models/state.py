@@ -1,0 +1,174 @@
+"""Bounded per-account streaming state, kept as columns of fixed-size numbers.
+
+The online scorer folds every closed window into one row per account: running
+counts (requests, reasoning-elicitation requests of each kind, logit-bias
+probes, hosting traffic), first and last event time, account creation time,
+the hours of the day the account was ever active (a 24-bit mask), the latest
+model scores, and whether and when the account was flagged. Nothing grows with
+the number of events: an account costs the same after ten requests as after
+ten million (:data:`BYTES_PER_ACCOUNT` in the columns, plus its id in the
+index), and :meth:`AccountState.evict` drops accounts idle for longer than the
+retention period unless they were flagged.
+
+Columns are numpy arrays indexed by row; rows are assigned in order of first
+appearance, which is deterministic for a given event order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import polars as pl
+
+#: Sentinel of an unknown time (microseconds since the epoch).
+NO_TIME = np.iinfo(np.int64).min
+
+#: Running counts, added up window by window (int64).
+COUNTS: dict[str, str] = {
+    "n_requests": "vol_requests",
+    "n_content": "det_content_known",
+    "n_cot": "det_cot",
+    "n_rubric": "det_rubric",
+    "n_reconstruct": "det_reconstruct",
+    "n_extraction": "det_extraction",
+    "n_extraction_long": "det_extraction_long",
+    "n_harvest": "det_harvest",
+    "n_hosting": "det_hosting",
+}
+
+#: Every column: dtype and the value of a new row.
+COLUMNS: dict[str, tuple[type, float | int]] = {
+    **{name: (np.int64, 0) for name in COUNTS},
+    "first_us": (np.int64, NO_TIME),
+    "last_us": (np.int64, NO_TIME),
+    "created_us": (np.int64, NO_TIME),
+    "hour_mask": (np.int64, 0),
+    "adoption_h": (np.float32, np.nan),
+    "anomaly": (np.float32, 0.0),
+    "verdict_p": (np.float32, np.nan),
+    "own": (np.float32, 0.0),
+    "score": (np.float32, 0.0),
+    "flagged_us": (np.int64, NO_TIME),
+    "campaign": (np.int32, -1),
+    "membership": (np.float32, 0.0),
+}
+
+#: Bytes of column data per account row.
+BYTES_PER_ACCOUNT = sum(np.dtype(dtype).itemsize for dtype, _ in COLUMNS.values())
+
+#: Weight of the newest window in the smoothed anomaly score.
+ANOMALY_SMOOTHING = 0.3
+
+
+def _epoch_us(series: pl.Series) -> np.ndarray:
+    """Datetime column as int64 microseconds, :data:`NO_TIME` where null."""
+    return series.dt.epoch("us").fill_null(NO_TIME).to_numpy()
+
+
+class AccountState:
+    """Columns of per-account state, one row per account seen and not evicted.
+
+    Parameters
+    ----------
+    capacity
+        Rows allocated up front; the columns double when full.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.capacity = capacity
+        self._ids: list[str] = []
+        self._index: dict[str, int] = {}
+        self._cols: dict[str, np.ndarray] = {
+            name: np.full(capacity, fill, dtype) for name, (dtype, fill) in COLUMNS.items()
+        }
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        """The live rows of column ``name`` (a view: writes go to the state)."""
+        return self._cols[name][: len(self._ids)]
+
+    @property
+    def ids(self) -> list[str]:
+        """Account id of each row."""
+        return self._ids
+
+    def rows(self, account_ids: Iterable[str]) -> np.ndarray:
+        """Row of each account, adding a fresh row for accounts not seen before."""
+        out = []
+        for account_id in account_ids:
+            row = self._index.get(account_id)
+            if row is None:
+                row = len(self._ids)
+                self._index[account_id] = row
+                self._ids.append(account_id)
+            out.append(row)
+        if len(self._ids) > len(self._cols["n_requests"]):
+            self._grow(len(self._ids))
+        return np.asarray(out, dtype=np.int64)
+
+    def find(self, account_ids: Iterable[str]) -> np.ndarray:
+        """Row of each account, -1 for accounts not in the state."""
+        return np.asarray([self._index.get(a, -1) for a in account_ids], dtype=np.int64)
+
+    def _grow(self, needed: int) -> None:
+        size = len(self._cols["n_requests"])
+        while size < needed:
+            size *= 2
+        for name, (dtype, fill) in COLUMNS.items():
+            column: np.ndarray = np.full(size, fill, dtype)
+            column[: len(self._cols[name])] = self._cols[name]
+            self._cols[name] = column
+
+    def fold(self, windows: pl.DataFrame, anomaly: np.ndarray | None = None) -> np.ndarray:
+        """Add one window's per-account rows (see :func:`models.signals.account_windows`).
+
+        Returns the state row of each window row. ``anomaly`` is the window's
+        anomaly score per row, smoothed into the ``anomaly`` column.
+        """
+        rows = self.rows(windows["account_id"].to_list())
+        for name, source in COUNTS.items():
+            self[name][rows] += windows[source].fill_null(0).cast(pl.Int64).to_numpy()
+        first = _epoch_us(windows["time_first"])
+        last = _epoch_us(windows["time_last"])
+        known = self["first_us"][rows] != NO_TIME
+        self["first_us"][rows] = np.where(known, np.minimum(self["first_us"][rows], first), first)
+        self["last_us"][rows] = np.maximum(self["last_us"][rows], last)
+        age_us = windows["acct_age_days"].cast(pl.Float64).to_numpy() * 86_400e6
+        created = np.where(np.isnan(age_us), NO_TIME, last - np.nan_to_num(age_us).astype(np.int64))
+        self["created_us"][rows] = np.where(
+            self["created_us"][rows] == NO_TIME, created, self["created_us"][rows]
+        )
+        self["hour_mask"][rows] |= windows["det_hour_mask"].fill_null(0).to_numpy()
+        adoption = windows["model_adoption_hours"].cast(pl.Float32).to_numpy()
+        self["adoption_h"][rows] = np.fmin(self["adoption_h"][rows], adoption)
+        if anomaly is not None:
+            previous = self["anomaly"][rows]
+            self["anomaly"][rows] = previous + ANOMALY_SMOOTHING * (anomaly - previous)
+        return rows
+
+    def evict(self, idle_before_us: int) -> np.ndarray | None:
+        """Drop unflagged accounts whose last event is older than ``idle_before_us``.
+
+        Returns None when nothing was dropped, else the new row of every old
+        row (-1 for dropped ones): the remaining rows keep their relative order.
+        """
+        keep = (self["last_us"] >= idle_before_us) | (self["flagged_us"] != NO_TIME)
+        if keep.all():
+            return None
+        kept = np.flatnonzero(keep)
+        new_row = np.full(len(keep), -1, dtype=np.int64)
+        new_row[kept] = np.arange(len(kept))
+        self._ids = [self._ids[i] for i in kept]
+        self._index = {account_id: row for row, account_id in enumerate(self._ids)}
+        for name, (dtype, fill) in COLUMNS.items():
+            kept_column: np.ndarray = np.full(max(self.capacity, len(kept)), fill, dtype)
+            kept_column[: len(kept)] = self._cols[name][kept]
+            self._cols[name] = kept_column
+        return new_row
+
+    def frame(self) -> pl.DataFrame:
+        """Every live row as a DataFrame (``account_id`` and every column)."""
+        return pl.DataFrame({"account_id": self._ids, **{name: self[name] for name in COLUMNS}})
