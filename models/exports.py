@@ -7,7 +7,8 @@ and columns, one row per flagged account, highest score first:
 column                  type                        meaning
 ======================  ==========================  ==============================================
 ``account_id``          string                      the account
-``score``               float 0–1                   final risk score (:mod:`models.scoring`)
+``score``               float 0–1                   risk score at the end of the run (a flag
+                                                    stands even if it fell below 0.6 since)
 ``tier``                ``high``/``medium``/``low``  action tier
 ``campaign_id``         string or null              campaign the account was linked to
 ``first_flagged_at``    timestamp (UTC)             event time of the first threshold crossing

@@ -88,7 +88,7 @@ import polars as pl
 import pyarrow as pa
 
 from features.windows import network_prefix
-from ingest.lake import fsync_dir, atomic_path, write_bytes, write_parquet
+from ingest.lake import atomic_path, fsync_dir, write_bytes, write_parquet
 from models.exports import CAMPAIGNS_SCHEMA, FLAGGED_PARQUET, FLAGGED_SCHEMA, write_exports
 
 #: Default exports root, under the lake.

@@ -14,7 +14,7 @@ from ingest.local_broker import BrokerError, LocalBroker
 def test_missing_java_gives_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # neither java nor mvn on PATH
     broker = LocalBroker(19999, tmp_path)
-    with pytest.raises(BrokerError, match="Java 17|Maven"):
+    with pytest.raises(BrokerError, match=r"Java 17|Maven"):
         broker.start(timeout_s=5)
 
 
