@@ -19,9 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent.parent / "bench-out"
+from events import ensure_events
 
 _CHILD = """
 import json, resource, sys, time
@@ -38,17 +37,6 @@ elapsed = time.perf_counter() - started
 rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"events": n, "seconds": elapsed, "peak_rss_mb": rss_mb}))
 """
-
-
-def ensure_events(preset: str, seed: int) -> Path:
-    """The simulator's output for ``preset``, generated once and cached in bench-out/."""
-    from distillwatch.simulator import simulate_to_file
-
-    out = BENCH_DIR / f"{preset}-{seed}.jsonl.gz"
-    if not out.exists():
-        BENCH_DIR.mkdir(exist_ok=True)
-        simulate_to_file(preset, seed, out, out.with_suffix("").with_suffix(".labels.csv"))
-    return out
 
 
 def _child(*args: str) -> dict[str, float]:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from events import ensure_events
 
 from distillwatch.settings import get_settings
 from ingest import kafka_io
@@ -31,19 +32,6 @@ from ingest.lake_writer import LakeWriter
 from ingest.local_broker import kafka_available
 from ingest.producer import publish
 from ingest.schema import INPUT_SCHEMA
-
-BENCH_DIR = Path(__file__).resolve().parent.parent / "bench-out"
-
-
-def ensure_events(preset: str, seed: int) -> Path:
-    """The simulator's output for ``preset``, generated once and cached in bench-out/."""
-    from distillwatch.simulator import simulate_to_file
-
-    out = BENCH_DIR / f"{preset}-{seed}.jsonl.gz"
-    if not out.exists():
-        BENCH_DIR.mkdir(exist_ok=True)
-        simulate_to_file(preset, seed, out, out.with_suffix("").with_suffix(".labels.csv"))
-    return out
 
 
 def raw_consume(settings, topic: str, n: int) -> float:  # type: ignore[no-untyped-def]

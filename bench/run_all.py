@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> int:
     sys.path.insert(0, str(HERE))
-    from bench_ingest import ensure_events
+    from events import ensure_events
 
     events = ensure_events("small", 1)
     runs = [

@@ -85,6 +85,19 @@ SYNC_ROWS = 2
 _TS = pl.Datetime("us", "UTC")
 
 #: Columns and types of the edge table.
+#: Event columns the links are computed from.
+LINK_COLUMNS: tuple[str, ...] = (
+    "account_id",
+    "ts",
+    "template_sig",
+    "template_tail_sig",
+    "prompt_lsh",
+    "payment_fingerprint",
+    "client_ip",
+    "asn",
+    "user_agent",
+)
+
 EDGE_SCHEMA: dict[str, pl.DataType] = {
     "account_a": pl.String(),
     "account_b": pl.String(),
@@ -262,18 +275,7 @@ def account_links(events: pl.LazyFrame, start: datetime, end: datetime) -> pl.Da
     pl.DataFrame
         Columns :data:`EDGE_SCHEMA`, sorted by kind and pair.
     """
-    needed = (
-        "account_id",
-        "ts",
-        "template_sig",
-        "template_tail_sig",
-        "prompt_lsh",
-        "payment_fingerprint",
-        "client_ip",
-        "asn",
-        "user_agent",
-    )
-    frame = events.select(needed).collect()
+    frame = events.select(LINK_COLUMNS).collect()
     # Work on dense integer codes in account-id order (cheaper to sort, shift and
     # group than strings; code order is id order, so account_a < account_b holds).
     names = frame["account_id"].unique().sort()

@@ -52,7 +52,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import polars as pl
 
-from features.links import SYNC_BIN, account_links
+from features.links import LINK_COLUMNS, SYNC_BIN, account_links
 from features.windows import network_prefix
 from models import scoring
 from models.anomaly import AnomalyDetector
@@ -68,19 +68,6 @@ from models.drift import ScoreDrift
 from models.explain import reasons
 from models.signals import account_windows, model_features
 from models.state import NO_TIME, AccountState
-
-#: Columns the link computation reads.
-LINK_COLUMNS: tuple[str, ...] = (
-    "account_id",
-    "ts",
-    "template_sig",
-    "template_tail_sig",
-    "prompt_lsh",
-    "payment_fingerprint",
-    "client_ip",
-    "asn",
-    "user_agent",
-)
 
 #: Columns of the flagged-accounts frame (:meth:`OnlineScorer.flagged`).
 FLAG_COLUMNS: tuple[str, ...] = (
