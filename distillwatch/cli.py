@@ -83,9 +83,7 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     writer = LakeWriter(settings, args.topic, args.lake)
     with progress(f"ingesting {args.topic} -> {args.lake}") as update:
-        counts = writer.run(
-            until_idle_s=args.until_idle, on_progress=lambda c, _: update(c.consumed)
-        )
+        counts = writer.run(until_idle_s=args.until_idle, on_progress=lambda c: update(c.consumed))
     print(
         f"consumed {counts.consumed}: accepted {counts.accepted}, quarantined {counts.rejected} "
         f"({counts.batches} batches, {counts.files} files)"

@@ -132,13 +132,13 @@ class LakeWriter:
     def run(
         self,
         until_idle_s: float | None = None,
-        on_progress: Callable[[Counts, int], None] | None = None,
+        on_progress: Callable[[Counts], None] | None = None,
     ) -> Counts:
         """Consume until stopped (or idle for ``until_idle_s``); return the counts.
 
         The calling thread polls Kafka and commits; a worker thread decodes and
         writes (mostly in Arrow and polars, outside the GIL), so fetching the
-        next batch overlaps with writing the last. ``on_progress(counts, lag)``
+        next batch overlaps with writing the last. ``on_progress(counts)``
         is called after every poll that returned records.
         """
         writer = self
@@ -175,7 +175,7 @@ class LakeWriter:
                     first_data = now if first_data is None else first_data
                     self._submit(polled)
                     if on_progress is not None:
-                        on_progress(self.counts, self._lag())
+                        on_progress(self.counts)
                 elif self._buffers and now - last_data > 2.0:
                     self._drain()
                     self._flush(list(self._buffers), final=True)
