@@ -251,10 +251,11 @@ class LakeWriter:
         decoded = decode(raws, self.settings.max_message_bytes)
         ts_us = np.full(len(records), _NO_TS, np.int64)
         accepted = decoded.accepted
-        if accepted.height:
-            idx = accepted[INDEX].to_numpy()
-            ts_us[idx] = accepted["ts"].dt.epoch("us").to_numpy()
-            accepted = accepted.with_columns(pl.Series("_offset", offsets[idx]))
+        idx = accepted[INDEX].to_numpy()
+        ts_us[idx] = accepted["ts"].dt.epoch("us").to_numpy()
+        # Every chunk gets _offset, even one whose messages were all rejected,
+        # so that a partition's chunks always concatenate.
+        accepted = accepted.with_columns(pl.Series("_offset", offsets[idx], dtype=pl.Int64))
         buf = self._buffers.setdefault(tp, _Buffer())
         buf.offsets.append(offsets)
         buf.ts_us.append(ts_us)
@@ -286,7 +287,7 @@ class LakeWriter:
                 del self._buffers[tp]
 
     def _write_batch(self, tp: Any, buf: _Buffer, first: int, last: int) -> None:
-        """Write the records with offsets in [first, last] durably, then commit."""
+        """Write the records with offsets in [first, last] durably; queue their commit."""
         everything = pl.concat(buf.accepted, how="vertical") if buf.accepted else pl.DataFrame()
         in_batch = pl.col("_offset") <= last
         batch = everything.filter(in_batch) if everything.height else everything
