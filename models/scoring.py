@@ -13,7 +13,8 @@ term                        max    quantity (ramp from → to)
 ``extraction``              6.0    share of requests eliciting chain-of-thought, rubric
                                    grading or reasoning reconstruction (0.10 → 0.40)
 ``long_output_extraction``  5.0    share of requests that do so with ``max_tokens`` ≥ 8,000
-                                   (0 → 0.15)
+                                   (0 → 0.15), scaled by the corroborating points
+                                   (volume, fresh, hosting, flat timing, anomaly; full at 1)
 ``extraction_volume``       1.5    number of such long-output requests (100 → 3,000, log)
 ``logit_harvest``           9.0    share of requests with a logit-bias map of ≥ 32 entries
                                    (0 → 0.5)
@@ -86,6 +87,14 @@ PRIOR_REQUESTS = 4.0
 PRIOR_EXTRACTION = 0.05
 
 OWN_BIAS = -8.5
+#: Own-evidence terms that corroborate content evidence (see :func:`own_evidence`).
+CORROBORATING = (
+    "extraction_volume",
+    "fresh_account",
+    "hosting_proxy",
+    "flat_24h_timing",
+    "anomalous_usage",
+)
 CAMPAIGN_BIAS = -8.0
 #: An account counts as fresh when created at most this many days before its first request.
 FRESH_DAYS = 14.0
@@ -197,7 +206,6 @@ def own_evidence(
     fresh = np.where(np.isnan(rates.age_days), 0.0, ramp(FRESH_DAYS - rates.age_days, 0.0, 7.0))
     points = {
         "extraction": 6.0 * ramp(rates.extraction, 0.10, 0.40),
-        "long_output_extraction": 5.0 * ramp(rates.long_extraction, 0.0, 0.15),
         "extraction_volume": 1.5 * ramp(np.log10(rates.long_extraction_count + 1.0), 2.0, 3.5),
         "logit_harvest": 9.0 * ramp(rates.harvest, 0.0, 0.5),
         "fresh_account": 2.0 * fresh,
@@ -206,6 +214,13 @@ def own_evidence(
         "anomalous_usage": 0.75 * np.clip(anomaly_excess, 0.0, 1.0),
         "reviewer_model": np.where(np.isnan(verdict_p), 0.0, 4.0 * (2.0 * verdict_p - 1.0)),
     }
+    # Long output caps on step-by-step prompts are what a curious customer also
+    # sends: they count fully only with behavioural corroboration (fresh account,
+    # hosting networks, flat timing, volume or anomaly), never on content alone.
+    corroboration = sum(points[k] for k in CORROBORATING)
+    points["long_output_extraction"] = (
+        5.0 * ramp(rates.long_extraction, 0.0, 0.15) * np.clip(corroboration, 0.0, 1.0)
+    )
     values = {
         "extraction": rates.extraction,
         "long_output_extraction": rates.long_extraction,
