@@ -25,7 +25,7 @@ def _parse(raw: str, kind: Any) -> Any:
         return int(raw)
     if kind is float:
         return float(raw)
-    if kind is Path or kind == Path | None:
+    if kind is Path:
         return Path(raw).expanduser()
     if kind == dict[str, Any]:
         value = json.loads(raw)
