@@ -46,7 +46,7 @@ import polars as pl
 
 from features.links import account_links
 from features.windows import window_aggregations, window_key
-from ingest.lake import EVENTS, atomic_path, hour_partition
+from ingest.lake import EVENTS, atomic_path, hour_partition, partition_hour
 from ingest.schema import LAKE_SCHEMA
 
 FEATURES = "features"
@@ -135,7 +135,7 @@ def model_first_seen(lake: Path, until: datetime) -> pl.DataFrame:
     files = [
         path
         for path in sorted((lake / EVENTS).glob("date=*/hour=*/*.parquet"))
-        if _partition_hour(path) < stop
+        if partition_hour(path.parent) < stop
     ]
     return (
         scan_events(files)
@@ -145,13 +145,6 @@ def model_first_seen(lake: Path, until: datetime) -> pl.DataFrame:
         .sort("model")
         .collect()
     )
-
-
-def _partition_hour(path: Path) -> datetime:
-    """Start of the hour of an event file's ``date=.../hour=...`` folder."""
-    day = path.parent.parent.name.removeprefix("date=")
-    hour = int(path.parent.name.removeprefix("hour="))
-    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
 
 
 def _write(frame: pl.DataFrame, path: Path) -> Path:

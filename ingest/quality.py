@@ -44,7 +44,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ingest.lake import EVENTS, INGEST_LOG, QUARANTINE, hour_partition
+from ingest.lake import EVENTS, INGEST_LOG, QUARANTINE, hour_partition, partition_hour
 from ingest.schema import LAKE_SCHEMA, LAKE_SCHEMA_WITH_TEXT, QUARANTINE_SCHEMA
 
 #: Default freshness threshold. Keep it above the lake writer's flush delay
@@ -221,9 +221,7 @@ def _newest_event(lake: Path, now: datetime) -> datetime | None:
     """Newest event time at or before ``now``, reading partitions from the newest back."""
     folders = sorted((lake / EVENTS).glob("date=*/hour=*"), reverse=True)
     for folder in folders:
-        day = folder.parent.name.removeprefix("date=")
-        hour = int(folder.name.removeprefix("hour="))
-        if datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC) > now:
+        if partition_hour(folder) > now:
             continue
         found = [ts for path in folder.glob("*.parquet") if (ts := _max_ts(path, now)) is not None]
         if found:
