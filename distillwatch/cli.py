@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from distillwatch.settings import Settings, get_settings
@@ -144,8 +144,9 @@ def _cmd_features(args: argparse.Namespace, settings: Settings) -> int:
 
 def _utc_time(text: str) -> datetime:
     """An ISO date or date-time argument as an aware UTC datetime (naive means UTC)."""
-    moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    from ingest.lake import as_utc
+
+    return as_utc(datetime.fromisoformat(text))
 
 
 def _cmd_detect(args: argparse.Namespace, settings: Settings) -> int:

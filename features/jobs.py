@@ -46,7 +46,7 @@ import polars as pl
 
 from features.links import account_links
 from features.windows import window_aggregations, window_key
-from ingest.lake import EVENTS, atomic_path, hour_partition, partition_hour
+from ingest.lake import EVENTS, as_utc, atomic_path, hour_partition, partition_hour
 from ingest.schema import LAKE_SCHEMA
 
 FEATURES = "features"
@@ -66,20 +66,10 @@ def _lake_frame() -> pl.DataFrame:
     return frame
 
 
-def _utc(moment: datetime) -> datetime:
-    """``moment`` as a plain aware UTC ``datetime`` (naive means UTC).
-
-    Subclasses such as Airflow's pendulum ``DateTime`` become plain datetimes,
-    so hour keys compare and hash like the ones polars returns.
-    """
-    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return datetime(*utc.timetuple()[:6], utc.microsecond, tzinfo=UTC)
-
-
 def _hours(start: datetime, end: datetime) -> list[datetime]:
     """Starts of the hours overlapping [start, end)."""
-    first = _utc(start).replace(minute=0, second=0, microsecond=0)
-    stop = _utc(end)
+    first = as_utc(start).replace(minute=0, second=0, microsecond=0)
+    stop = as_utc(end)
     out = []
     while first < stop:
         out.append(first)
@@ -116,7 +106,7 @@ def _events(lake: Path, start: datetime, end: datetime) -> pl.LazyFrame:
     """Events of [start, end), reading only the partitions of the range."""
     ts = pl.col("ts")
     files = event_files(lake, _hours(start, end))
-    return scan_events(files).filter((ts >= _utc(start)) & (ts < _utc(end)))
+    return scan_events(files).filter((ts >= as_utc(start)) & (ts < as_utc(end)))
 
 
 def model_first_seen(lake: Path, until: datetime) -> pl.DataFrame:
@@ -131,7 +121,7 @@ def model_first_seen(lake: Path, until: datetime) -> pl.DataFrame:
     pl.DataFrame
         Columns ``model`` and ``first_seen`` (Datetime us UTC).
     """
-    stop = _utc(until)
+    stop = as_utc(until)
     files = [
         path
         for path in sorted((lake / EVENTS).glob("date=*/hour=*/*.parquet"))
@@ -214,7 +204,7 @@ def build_links(lake: Path, start: datetime, end: datetime) -> Path:
     ValueError
         If the range is empty or crosses a UTC day boundary.
     """
-    first, stop = _utc(start), _utc(end)
+    first, stop = as_utc(start), as_utc(end)
     if not first < stop <= _day_start(first.date()) + _DAY:
         raise ValueError(f"links range must be non-empty and within one UTC day: {start}, {end}")
     edges = account_links(_events(lake, first, stop), first, stop)
@@ -232,7 +222,7 @@ def build_range(lake: Path, start: datetime, end: datetime) -> dict[str, list[Pa
     dict
         Files written, by output table name.
     """
-    first, stop = _utc(start), _utc(end)
+    first, stop = as_utc(start), as_utc(end)
     days = sorted({hour.date() for hour in _hours(first, stop)})
     return {
         HOURLY: build_hourly(lake, first, stop),

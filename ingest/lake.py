@@ -73,6 +73,16 @@ def hour_partition(root: Path, date: str, hour: int) -> Path:
     return root / f"date={date}" / f"hour={hour:02d}"
 
 
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as a plain aware UTC ``datetime`` (naive means UTC): the lake's time.
+
+    Subclasses such as Airflow's pendulum ``DateTime`` become plain datetimes,
+    so hour keys compare and hash like the ones polars returns.
+    """
+    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return datetime(*utc.timetuple()[:6], utc.microsecond, tzinfo=UTC)
+
+
 def partition_hour(folder: Path) -> datetime:
     """Start of the event hour of a ``date=YYYY-MM-DD/hour=HH`` folder, UTC."""
     day = folder.parent.name.removeprefix("date=")

@@ -44,7 +44,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ingest.lake import EVENTS, INGEST_LOG, QUARANTINE, hour_partition, partition_hour
+from ingest.lake import (
+    EVENTS,
+    INGEST_LOG,
+    QUARANTINE,
+    as_utc,
+    hour_partition,
+    partition_hour,
+)
 from ingest.schema import LAKE_SCHEMA, LAKE_SCHEMA_WITH_TEXT, QUARANTINE_SCHEMA
 
 #: Default freshness threshold. Keep it above the lake writer's flush delay
@@ -103,14 +110,10 @@ class _Scope:
     orphans: list[Path] = field(default_factory=list)
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _hours(start: datetime, end: datetime) -> list[datetime]:
-    hour = _utc(start).replace(minute=0, second=0, microsecond=0)
+    hour = as_utc(start).replace(minute=0, second=0, microsecond=0)
     out = []
-    while hour < _utc(end):
+    while hour < as_utc(end):
         out.append(hour)
         hour += _HOUR
     return out
@@ -208,10 +211,10 @@ def check_freshness(
 ) -> CheckResult:
     """The newest event at or before ``now`` is at most ``max_event_age`` old."""
     expected = f"<= {max_event_age.total_seconds() / 60:.0f} min"
-    newest = _newest_event(lake, _utc(now))
+    newest = _newest_event(lake, as_utc(now))
     if newest is None:
         return CheckResult("freshness", False, None, expected, f"no event before {now:%F %T}")
-    age = _utc(now) - newest
+    age = as_utc(now) - newest
     minutes = age.total_seconds() / 60
     detail = f"newest event at {newest:%F %T} UTC, {minutes:.0f} min before {now:%F %T}"
     return CheckResult("freshness", age <= max_event_age, minutes, expected, detail)
@@ -233,7 +236,7 @@ def _max_ts(path: Path, now: datetime) -> datetime | None:
     ts = pq.read_table(path, columns=["ts"]).column("ts")
     kept = ts.filter(pc.less_equal(ts, pa.scalar(now, ts.type)))
     value = pc.max(kept).as_py() if len(kept) else None
-    return _utc(value) if value is not None else None
+    return as_utc(value) if value is not None else None
 
 
 def check_quarantine_rate(
@@ -287,7 +290,7 @@ def check_lake(
         "freshness": lambda: check_freshness(lake, reference, max_event_age),
         "quarantine_rate": lambda: check_quarantine_rate(scope, max_quarantine_rate),
     }
-    where = "whole lake" if start is None or end is None else f"[{_utc(start)}, {_utc(end)})"
+    where = "whole lake" if start is None or end is None else f"[{as_utc(start)}, {as_utc(end)})"
     return QualityReport(where, tuple(runners[name]() for name in checks))
 
 
