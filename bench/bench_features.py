@@ -2,7 +2,7 @@
 
 Measures, on about a million events:
 
-(a) ``content_columns`` on the prompts, batch by batch as the lake writer runs it;
+(a) ``with_content`` on the prompts, batch by batch as the lake writer runs it;
 (b) the full feature build (``features.jobs.build_range``: hourly and daily
     per-account features and the links of every day), and the full build with
     (a) included;
@@ -40,7 +40,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from features.content import content_columns
+from features.content import with_content
 from features.jobs import build_range, scan_events
 from features.windows import window_aggregations, window_key
 from ingest.decode import decode
@@ -317,14 +317,14 @@ def jsonl_batches(path: Path) -> Iterator[pl.DataFrame]:
 
 
 def write_lake(batches: Iterator[pl.DataFrame], lake: Path) -> tuple[int, Clock]:
-    """Time ``content_columns`` on each batch, then write it to the lake as ingest does.
+    """Time ``with_content`` on each batch, then write it to the lake as ingest does.
 
-    Returns the number of events and the time spent in ``content_columns``.
+    Returns the number of events and the time spent in ``with_content``.
     """
     n_events, content = 0, Clock()
     ingested_at = datetime.now(UTC)
     for index, batch in enumerate(batches):
-        content.run(partial(batch.with_columns, content_columns()))
+        content.run(partial(with_content, batch))
         table = to_lake(
             batch,
             source_topic="bench",
@@ -441,7 +441,7 @@ def main() -> int:
 
     print("files written:", {name: len(paths) for name, paths in written.items()})
     if content is not None:
-        print(f"(a) content_columns             {rate(content)}")
+        print(f"(a) with_content                {rate(content)}")
     print(f"(b) feature jobs (build_range)  {rate(build)}")
     if content is not None:
         full = Clock(build.wall + content.wall, build.cpu + content.cpu)

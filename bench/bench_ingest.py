@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from events import ensure_events
 
 from distillwatch.settings import get_settings
-from features.content import content_columns
+from features.content import with_content
 from ingest import kafka_io
 from ingest.decode import decode
 from ingest.jsonl import iter_line_chunks
@@ -87,7 +87,7 @@ def decode_only(lines: list[bytes]) -> tuple[float, float, float]:
     decoded = decode(lines)
     bulk_s = time.perf_counter() - started
     started = time.perf_counter()
-    decoded.accepted.with_columns(content_columns())
+    with_content(decoded.accepted)
     content_s = time.perf_counter() - started
     names = [f.name for f in INPUT_SCHEMA]
     started = time.perf_counter()

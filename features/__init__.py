@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from features.catalog import CONTENT_FEATURES, LINK_COLUMNS, WINDOW_FEATURES, Feature
-    from features.content import CONTENT_SCHEMA, content_columns, minhash_band_keys
+    from features.content import CONTENT_SCHEMA, minhash_band_keys, with_content
     from features.jobs import (
         build_daily,
         build_hourly,
@@ -35,8 +35,8 @@ _EXPORTS: dict[str, str] = {
     "WINDOW_FEATURES": "features.catalog",
     "Feature": "features.catalog",
     "CONTENT_SCHEMA": "features.content",
-    "content_columns": "features.content",
     "minhash_band_keys": "features.content",
+    "with_content": "features.content",
     "build_daily": "features.jobs",
     "build_hourly": "features.jobs",
     "build_links": "features.jobs",
@@ -63,12 +63,12 @@ __all__ = [
     "build_hourly",
     "build_links",
     "build_range",
-    "content_columns",
     "minhash_band_keys",
     "model_first_seen",
     "network_prefix",
     "window_aggregations",
     "window_key",
+    "with_content",
 ]
 
 

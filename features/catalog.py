@@ -1,7 +1,7 @@
 """Every feature the pipeline computes, with its meaning and unit, in one place.
 
 :data:`CONTENT_FEATURES` are the lake columns computed at ingest
-(:func:`features.content.content_columns`), :data:`WINDOW_FEATURES` the
+(:func:`features.content.with_content`), :data:`WINDOW_FEATURES` the
 per-account window aggregates (:func:`features.windows.window_aggregations`,
 tables ``account_hourly`` and ``account_daily``) and :data:`LINK_COLUMNS` the
 columns of the ``links`` edge table (:func:`features.links.account_links`).
@@ -251,7 +251,7 @@ LINK_COLUMNS: tuple[Feature, ...] = (
 SECTIONS: tuple[tuple[str, str, tuple[Feature, ...]], ...] = (
     (
         "Content columns (lake `events`, computed at ingest)",
-        "`features.content.content_columns()`; null when the prompt is unknown.",
+        "`features.content.with_content()`; null when the prompt is unknown.",
         CONTENT_FEATURES,
     ),
     (

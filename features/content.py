@@ -2,8 +2,7 @@
 """Content signals derived from prompt text at ingest, before the text is dropped.
 
 The lake keeps no prompt text by default, so everything the detectors need from
-the text is computed once, on the ingest hot path, by the expressions of
-:func:`content_columns`:
+the text is computed once, on the ingest hot path, by :func:`with_content`:
 
 * **Fingerprints** for duplicate and template detection across accounts:
   ``prompt_hash`` (exact duplicates after trimming and lower-casing),
@@ -19,11 +18,15 @@ A null ``prompt`` gives null signals (unknown, not zero), except ``prompt_lsh``,
 which falls back to the gateway's ``prompt_simhash`` when only that is sent.
 
 Everything is a vectorised polars expression (no per-row Python). Polars does
-not eliminate common subexpressions in eager ``DataFrame.with_columns``, so
-each output column is built from the raw input columns by its own, single chain
-of operations: no expensive intermediate (such as the token list) is
-referenced twice. Text is lower-cased once per chain and searched with
-case-sensitive expressions (see :mod:`features.patterns`).
+not eliminate common subexpressions in eager ``DataFrame.with_columns``, so the
+work shared by several signals is done once, in a first ``with_columns``: the
+lower-cased prompt and system prompt and the CJK flag become temporary staging
+columns, which the expressions of :func:`_content_columns` read and
+:func:`with_content` drops again. Lower-cased text is searched with
+case-sensitive expressions (see :mod:`features.patterns`). Polars string
+kernels run over every value of a column, also those a ``when`` masks as null,
+so a branch that only some rows need (CJK bigrams) is fed empty strings
+elsewhere.
 
 Hashes are polars' ``Expr.hash`` with fixed seeds. Polars only guarantees them
 stable within one polars version; the project pins a minor version, and an
@@ -32,6 +35,8 @@ fingerprints across the upgrade).
 """
 
 from __future__ import annotations
+
+from typing import TypeVar
 
 import polars as pl
 import pyarrow as pa
@@ -46,7 +51,9 @@ from features.patterns import (
     union_regex,
 )
 
-#: Columns :func:`content_columns` adds, with their lake types.
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+#: Columns :func:`with_content` adds, with their lake types.
 CONTENT_SCHEMA: dict[str, pa.DataType] = {
     "prompt_chars": pa.int32(),
     "prompt_hash": pa.uint64(),
@@ -115,6 +122,13 @@ def _splitmix64(seed: int, count: int) -> tuple[int, ...]:
 _MINHASH_MULTIPLIERS = tuple((a & _MASK32) | 1 for a in _splitmix64(0xD157_111A, 16))
 
 
+#: Temporary staging columns of :func:`with_content`: the lower-cased prompt, the
+#: lower-cased system prompt ("" when null) and whether the prompt is CJK text.
+_LOWER = "_content_prompt_lower"
+_SYSTEM_LOWER = "_content_system_lower"
+_IS_CJK = "_content_prompt_cjk"
+
+
 def _known(column: str, value: pl.Expr) -> pl.Expr:
     """``value`` where ``column`` is not null, else null (``hash`` maps null to a number)."""
     return pl.when(pl.col(column).is_not_null()).then(value)
@@ -134,13 +148,13 @@ def _template_sig(head: bool) -> pl.Expr:
     numbers in a slot ("problem 17", "id 4411") never break it. Punctuation
     and spacing are kept: they are part of a template's identity.
     """
-    prompt = pl.col("prompt")
+    prompt = pl.col(_LOWER)
     if head:
         window, tokens, seed = prompt.str.slice(0, TEMPLATE_CHARS), _HEAD_TOKENS, _HEAD_SEED
     else:
         window, tokens, seed = prompt.str.slice(-TEMPLATE_CHARS), _TAIL_TOKENS, _TAIL_SEED
     found = window.str.extract_all(tokens).list.first()
-    normalised = found.str.to_lowercase().str.replace_all(r"\d+", "0")
+    normalised = found.str.replace_all(r"\d+", "0")
     return _known("prompt", normalised.fill_null("").hash(seed))
 
 
@@ -175,23 +189,23 @@ def minhash_band_keys(hashes: pl.Expr, bands: int = LSH_BANDS, rows: int = LSH_R
 def _text_lsh() -> pl.Expr:
     """MinHash LSH band keys of the prompt text (null where the prompt is null).
 
-    Shingles, from the first :data:`LSH_MAX_CHARS` characters: lower-cased
-    space-separated words of at least :data:`LSH_MIN_TOKEN_BYTES` bytes for
-    most scripts; for Chinese and Japanese prompts (detected on the first
-    :data:`CJK_PROBE_CHARS` characters), overlapping bigrams of non-space
-    characters (the bigrams at even offsets of the text without spaces, then
-    those at odd offsets). With 4 bands of 4 rows, two prompts whose shingle
-    sets have Jaccard similarity ``J`` share at least one band with probability
-    ``1 - (1 - J**4)**4``: 0.99 at J = 0.9, 0.5 at J = 0.6, under 0.002 at
-    J = 0.15.
+    Shingles, from the first :data:`LSH_MAX_CHARS` characters of the
+    lower-cased prompt: space-separated words of at least
+    :data:`LSH_MIN_TOKEN_BYTES` bytes for most scripts; for Chinese and
+    Japanese prompts (detected on the first :data:`CJK_PROBE_CHARS`
+    characters), overlapping bigrams of non-space characters (the bigrams at
+    even offsets of the text without spaces, then those at odd offsets). With
+    4 bands of 4 rows, two prompts whose shingle sets have Jaccard similarity
+    ``J`` share at least one band with probability ``1 - (1 - J**4)**4``: 0.99
+    at J = 0.9, 0.5 at J = 0.6, under 0.002 at J = 0.15.
     """
-    prompt = pl.col("prompt").str.slice(0, LSH_MAX_CHARS)
-    is_cjk = prompt.str.slice(0, CJK_PROBE_CHARS).str.contains(f"[{_CJK}]")
-    dense = pl.when(is_cjk).then(prompt).str.replace_all(r"\s+", "")
+    prompt = pl.col(_LOWER).str.slice(0, LSH_MAX_CHARS)
+    is_cjk = pl.col(_IS_CJK)
+    dense = pl.when(is_cjk).then(prompt).otherwise(pl.lit("")).str.replace_all(r"\s+", "")
     bigrams = pl.concat_str([dense, dense.str.slice(1)], separator=" ").str.replace_all(
         r"(\S\S)", "$1 "
     )
-    text = pl.when(is_cjk).then(bigrams).otherwise(prompt.str.to_lowercase())
+    text = pl.when(is_cjk).then(bigrams).otherwise(prompt)
     token = pl.element()
     token_hash = token.hash(_TOKEN_SEED).cast(pl.UInt32, wrap_numerical=True)
     hashes = text.str.split(" ").list.eval(
@@ -210,7 +224,9 @@ def _simhash_lsh() -> pl.Expr:
     space: they equal a text band key only by a 2**-64 accident. Malformed
     SimHashes give null.
     """
-    simhash = pl.col("prompt_simhash").str.strip_chars()
+    withheld = pl.col("prompt").is_null()
+    simhash = pl.when(withheld).then(pl.col("prompt_simhash")).otherwise(pl.lit(""))
+    simhash = simhash.str.strip_chars()
     chunks = [
         simhash.str.slice(4 * j, 4).str.to_integer(base=16, strict=False).cast(pl.UInt64)
         + ((j + 1) * _SIMHASH_SALT & _MASK64)
@@ -218,11 +234,6 @@ def _simhash_lsh() -> pl.Expr:
     ]
     valid = simhash.str.len_chars() == 16
     return pl.when(valid).then(pl.concat_list(chunks).list.drop_nulls())
-
-
-def _found(column: str, regex: str) -> pl.Expr:
-    """Every non-overlapping match of ``regex`` in the lower-cased ``column`` (one scan)."""
-    return pl.col(column).str.to_lowercase().str.extract_all(regex)
 
 
 def _first_match(values: list[pl.Expr], sets: tuple[PatternSet, ...]) -> pl.Expr:
@@ -244,8 +255,7 @@ def _score(tiers: tuple[PatternSet, ...]) -> pl.Expr:
     """
     union = union_regex(tiers)
     found = pl.concat_list(
-        _found("prompt", union),
-        pl.col("system_prompt").fill_null("").str.to_lowercase().str.extract_all(union),
+        pl.col(_LOWER).str.extract_all(union), pl.col(_SYSTEM_LOWER).str.extract_all(union)
     )
     weight = _first_match([pl.lit(tier.weight, pl.Float32) for tier in tiers], tiers)
     best = found.list.eval(weight).list.max()
@@ -255,23 +265,30 @@ def _score(tiers: tuple[PatternSet, ...]) -> pl.Expr:
 def _topic() -> pl.Expr:
     """Highest-priority topic of :data:`features.patterns.TOPICS` the prompt mentions.
 
-    One scan of the lower-cased prompt for the union of all topic keywords;
-    each match is ranked by the first topic whose expression it matches, and
-    the best rank wins. :data:`features.patterns.OTHER_TOPIC` without a match.
+    One ``contains`` test per topic, taken in priority order;
+    :data:`features.patterns.OTHER_TOPIC` without a match. A single union of
+    all topics, or an alternative that starts with a character class (the
+    arithmetic pattern ``\\d\\s*[+*^=]...``), defeats the regex engine's
+    literal prefilter and costs several times as much as these tests together,
+    so such alternatives get a test of their own.
     """
-    found = _found("prompt", union_regex(TOPICS))
-    rank = _first_match([pl.lit(index) for index in range(len(TOPICS))], TOPICS)
-    labels = [topic.label for topic in TOPICS]
-    best = found.list.eval(rank).list.min()
-    label = best.replace_strict(range(len(labels)), labels, default=OTHER_TOPIC)
+    lowered = pl.col(_LOWER)
+    label = pl.lit(OTHER_TOPIC)
+    for topic in reversed(TOPICS):
+        patterns = [p for alternatives in topic.by_language.values() for p in alternatives]
+        literal = [p for p in patterns if not p.startswith("\\d")]
+        classed = [p for p in patterns if p.startswith("\\d")]
+        mentioned = pl.any_horizontal(
+            lowered.str.contains(regex) for regex in ["(?:" + "|".join(literal) + ")", *classed]
+        )
+        label = pl.when(mentioned).then(pl.lit(topic.label)).otherwise(label)
     return _known("prompt", label)
 
 
-def content_columns() -> list[pl.Expr]:
-    """Expressions adding the :data:`CONTENT_SCHEMA` columns to a frame of events.
+def _content_columns() -> list[pl.Expr]:
+    """Expressions of the :data:`CONTENT_SCHEMA` columns, over the staging columns.
 
-    Use as ``events.with_columns(content_columns())`` on any frame with String
-    columns ``prompt``, ``system_prompt`` and ``prompt_simhash`` (nullable).
+    They read the staging columns that :func:`with_content` adds first.
 
     Returns
     -------
@@ -281,10 +298,9 @@ def content_columns() -> list[pl.Expr]:
     """
     prompt = pl.col("prompt")
     system = pl.col("system_prompt")
-    prompt_hash = prompt.str.strip_chars().str.to_lowercase().hash(_PROMPT_SEED)
     return [
         prompt.str.len_chars().cast(pl.Int32).alias("prompt_chars"),
-        _known("prompt", prompt_hash).alias("prompt_hash"),
+        _known("prompt", pl.col(_LOWER).str.strip_chars().hash(_PROMPT_SEED)).alias("prompt_hash"),
         _template_sig(head=True).alias("template_sig"),
         _template_sig(head=False).alias("template_tail_sig"),
         pl.coalesce(_text_lsh(), _simhash_lsh()).alias("prompt_lsh"),
@@ -296,3 +312,23 @@ def content_columns() -> list[pl.Expr]:
         _score(RECONSTRUCT).alias("reconstruct_score"),
         _topic().alias("topic"),
     ]
+
+
+def with_content(events: Frame) -> Frame:
+    """``events`` with the :data:`CONTENT_SCHEMA` columns added.
+
+    ``events`` is any frame with String columns ``prompt``, ``system_prompt``
+    and ``prompt_simhash`` (nullable). Text shared by several signals is
+    lower-cased once, into staging columns that are dropped again.
+    """
+    prompt = pl.col("prompt")
+    staging = [
+        prompt.str.to_lowercase().alias(_LOWER),
+        pl.col("system_prompt").fill_null("").str.to_lowercase().alias(_SYSTEM_LOWER),
+        prompt.str.slice(0, CJK_PROBE_CHARS).str.contains(f"[{_CJK}]").alias(_IS_CJK),
+    ]
+    return (
+        events.with_columns(staging)
+        .with_columns(_content_columns())
+        .drop(_LOWER, _SYSTEM_LOWER, _IS_CJK)
+    )

@@ -7,7 +7,7 @@ reasoning behind a given answer ("reconstruct the hidden steps that led to…").
 Each family is a tuple of :class:`PatternSet` tiers, strongest first. A tier
 is one regular expression (Rust ``regex`` syntax, as used by polars) built
 from per-language alternatives; a prompt's score for a family is the weight of
-the strongest tier it matches (see :func:`features.content.content_columns`).
+the strongest tier it matches (see :func:`features.content.with_content`).
 
 All expressions are written in lower case and applied, case-sensitively, to
 lower-cased text: lower-casing once and searching case-sensitively is several

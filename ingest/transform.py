@@ -11,7 +11,7 @@ from datetime import datetime
 import polars as pl
 import pyarrow as pa
 
-from features.content import content_columns
+from features.content import with_content
 from ingest.schema import TEXT_FIELDS, lake_schema
 
 
@@ -38,7 +38,7 @@ def to_lake(
         Kafka offset (or line number of a replayed file) of each row.
     """
     schema = lake_schema(keep_prompt_text)
-    frame = accepted.with_columns(content_columns()).with_columns(
+    frame = with_content(accepted).with_columns(
         pl.lit(source_topic, pl.String).alias("source_topic"),
         pl.lit(source_partition, pl.Int32).alias("source_partition"),
         source_offsets.cast(pl.Int64).alias("source_offset"),

@@ -12,7 +12,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.content import content_columns
+from features.content import with_content
 from ingest.lake import EVENTS, hour_partition
 from ingest.schema import LAKE_SCHEMA, TEXT_FIELDS
 
@@ -35,16 +35,16 @@ def lake_table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema = LAKE_SCHEM
     required contract fields default to :data:`DEFAULTS` and ``event_id`` to a
     fresh id. Content columns a row does not set are computed from its
     ``prompt``, ``system_prompt`` and ``prompt_simhash`` with
-    :func:`features.content.content_columns`, as at ingest.
+    :func:`features.content.with_content`, as at ingest.
     """
     filled = [
         {"event_id": f"e{next(_IDS)}", **DEFAULTS, **row, "ts": _utc(row["ts"])} for row in rows
     ]
     given = {name for row in filled for name in row}
     text = {name: pl.String for name in (*TEXT_FIELDS, "prompt_simhash")}
-    frame = pl.DataFrame(
-        [{name: row.get(name) for name in text} for row in filled], schema=text
-    ).with_columns(expr for expr in content_columns() if expr.meta.output_name() not in given)
+    frame = with_content(
+        pl.DataFrame([{name: row.get(name) for name in text} for row in filled], schema=text)
+    )
     columns = {}
     for field in schema:
         if field.name in given:

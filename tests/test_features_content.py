@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from features.catalog import CONTENT_FEATURES, MARKDOWN_PATH, render_markdown
-from features.content import CONTENT_SCHEMA, content_columns
+from features.content import CONTENT_SCHEMA, with_content
 from features.patterns import COT, LANGUAGES, RECONSTRUCT, RUBRIC, TOPICS, PatternSet
 
 
@@ -25,7 +25,7 @@ def signals(prompts: list[str | None], **columns: list[str | None]) -> pl.DataFr
         },
         schema={name: pl.String for name in ("prompt", "system_prompt", "prompt_simhash")},
     )
-    return frame.with_columns(content_columns())
+    return with_content(frame)
 
 
 def test_columns_have_the_lake_names_and_types() -> None:
