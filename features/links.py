@@ -55,6 +55,7 @@ accounts share every bin by necessity (lift about 1) and are not linked.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
 
 import polars as pl
@@ -62,7 +63,9 @@ import polars as pl
 from features.content import minhash_band_keys
 from features.windows import network_prefix
 
-KINDS: tuple[str, ...] = ("template", "lsh", "payment", "ip", "prefix", "asn_ua", "sync")
+#: Kinds of links by a shared value, and all kinds (those plus synchronised activity).
+VALUE_KINDS: tuple[str, ...] = ("template", "lsh", "payment", "ip", "prefix", "asn_ua")
+KINDS: tuple[str, ...] = (*VALUE_KINDS, "sync")
 
 #: Values shared by at most this many accounts link every pair.
 MAX_CLIQUE = 20
@@ -259,29 +262,45 @@ def _sync_edges(events: pl.DataFrame, start: datetime, end: datetime) -> pl.Data
     )
 
 
-def account_links(events: pl.LazyFrame, start: datetime, end: datetime) -> pl.DataFrame:
-    """Edge table of every kind over lake-schema ``events`` of the range [start, end).
+def account_links(
+    events: pl.LazyFrame, start: datetime, end: datetime, kinds: Sequence[str] = KINDS
+) -> pl.DataFrame:
+    """Edge table of the given kinds over lake-schema ``events`` of the range [start, end).
 
     Parameters
     ----------
     events
-        Lake-schema events, already restricted to the range.
+        Lake-schema events, already restricted to the range; only the columns
+        the requested kinds read are needed (``account_id`` and ``ts`` for
+        ``sync`` alone).
     start, end
         The range, used only for the chance expectation of ``sync`` links
         (number of time bins).
+    kinds
+        Which of :data:`KINDS` to compute (all by default): the live scorer
+        links each new batch by shared values but synchronised activity over
+        a longer span, so it asks for them separately.
 
     Returns
     -------
     pl.DataFrame
         Columns :data:`EDGE_SCHEMA`, sorted by kind and pair.
     """
-    frame = events.select(LINK_COLUMNS).collect()
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"no links of kind {sorted(unknown)!r}")
+    value_kinds = [kind for kind in VALUE_KINDS if kind in kinds]
+    columns = LINK_COLUMNS if value_kinds else ("account_id", "ts")
+    frame = events.select(columns).collect()
     # Work on dense integer codes in account-id order (cheaper to sort, shift and
     # group than strings; code order is id order, so account_a < account_b holds).
     names = frame["account_id"].unique().sort()
     coded = frame.with_columns(pl.col("account_id").rank("dense").cast(pl.UInt32) - 1)
-    value_kinds = [_edges(_value_pairs(_observations(coded, kind)), kind) for kind in KINDS[:-1]]
-    edges = pl.concat([*value_kinds, _sync_edges(coded, start, end)], how="diagonal_relaxed")
+    parts = [_edges(_value_pairs(_observations(coded, kind)), kind) for kind in value_kinds]
+    if "sync" in kinds:
+        parts.append(_sync_edges(coded, start, end))
+    empty = pl.DataFrame(schema={"account_a": pl.UInt32, "account_b": pl.UInt32})
+    edges = pl.concat([empty, *parts], how="diagonal_relaxed")
     return edges.select(
         pl.col(name).cast(dtype)
         if name not in ("account_a", "account_b")

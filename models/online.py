@@ -52,7 +52,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import polars as pl
 
-from features.links import LINK_COLUMNS, SYNC_BIN, account_links
+from features.links import LINK_COLUMNS, SYNC_BIN, VALUE_KINDS, account_links
 from features.windows import network_prefix
 from models import scoring
 from models.anomaly import AnomalyDetector
@@ -392,19 +392,17 @@ class OnlineScorer:
         self._link_events = []
         if batch is not None and batch.height:
             start = batch["ts"].min()
-            links = account_links(batch.lazy(), start, end)  # type: ignore[arg-type]
-            ties.add(links.filter(pl.col("kind") != "sync"), rows)
+            links = account_links(batch.lazy(), start, end, VALUE_KINDS)  # type: ignore[arg-type]
+            ties.add(links, rows)
         span_start = end - self.config.sync_span
         self._sync_bins = self._sync_bins.filter(pl.col("ts") >= span_start)
         assert self._next_sync is not None
         if (final or end_us >= self._next_sync) and self._sync_bins.height:
             self._next_sync = end_us + int(self.config.sync_every.total_seconds() * _US)
-            bins = self._sync_bins.with_columns(
-                *(pl.lit(None, dtype).alias(name) for name, dtype in _NULL_LINK_COLUMNS.items())
-            )
             assert self._start_us is not None
-            sync = account_links(bins.lazy(), max(span_start, _dt(self._start_us)), end)
-            ties.add(sync.filter(pl.col("kind") == "sync"), rows, sync=True)
+            first = max(span_start, _dt(self._start_us))
+            sync = account_links(self._sync_bins.lazy(), first, end, ("sync",))
+            ties.add(sync, rows, sync=True)
 
     def _campaign_step(self, end_us: int, final: bool = False) -> list[Flag]:
         """Re-cluster the ties so far, score the groups, re-score every account."""
@@ -693,15 +691,6 @@ class OnlineScorer:
 _TS = pl.Datetime("us", "UTC")
 #: Membership of an account linked to a campaign only by reusing its payment instrument.
 REUSE_MEMBERSHIP = 0.8
-_NULL_LINK_COLUMNS: dict[str, pl.DataType] = {
-    "template_sig": pl.UInt64(),
-    "template_tail_sig": pl.UInt64(),
-    "prompt_lsh": pl.List(pl.UInt64()),
-    "payment_fingerprint": pl.String(),
-    "client_ip": pl.String(),
-    "asn": pl.Int64(),
-    "user_agent": pl.String(),
-}
 _CAMPAIGN_SCHEMA = {
     "campaign_id": pl.String,
     "n_accounts": pl.Int64,
