@@ -161,26 +161,28 @@ def _value_pairs(observations: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("k").is_between(2, MAX_VALUE_ACCOUNTS))
         .with_columns(pl.struct("value", "account_id").hash(_VALUE_SEED).alias("order"))
         .sort("value", "order")
-        .with_columns(
-            pl.when(pl.col("k") <= MAX_CLIQUE)
-            .then(pl.col("k") - 1)
-            .otherwise(RING_NEIGHBOURS)
-            .alias("reach")
-        )
+        .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("position"))
     )
     side = ("account_id", "first", "last")
-    pairs = []
-    for step in range(1, max(MAX_CLIQUE - 1, RING_NEIGHBOURS) + 1):
-        # whole value groups stay contiguous, so shifting the remaining rows still
-        # pairs each account with the one ``step`` places later in its group
-        ordered = ordered.filter(pl.col("reach") >= step)
-        shifted = ordered.with_columns(
+    # Values of at most MAX_CLIQUE accounts: every pair, from one self-join.
+    clique = ordered.filter(pl.col("k") <= MAX_CLIQUE)
+    pairs = [
+        clique.join(clique.select("value", "position", *side), on="value", suffix="_b").filter(
+            pl.col("position") < pl.col("position_b")
+        )
+    ]
+    # Larger values: each account and the RING_NEIGHBOURS after it in the value's
+    # order. Value groups are contiguous, so shifting the rows by ``step`` pairs
+    # each account with the one ``step`` places later in its group.
+    ring = ordered.filter(pl.col("k") > MAX_CLIQUE)
+    for step in range(1, RING_NEIGHBOURS + 1) if ring.height else ():
+        shifted = ring.with_columns(
             pl.col(name).shift(-step).alias(f"{name}_b") for name in ("value", *side)
         )
         pairs.append(shifted.filter(pl.col("value_b") == pl.col("value")))
     a, b = pl.col("account_id"), pl.col("account_id_b")
     swap = a > b
-    return pl.concat(pairs).select(
+    return pl.concat(pairs, how="diagonal").select(
         "value",
         "k",
         pl.min_horizontal(a, b).alias("account_a"),
