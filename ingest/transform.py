@@ -38,7 +38,9 @@ def to_lake(
         Kafka offset (or line number of a replayed file) of each row.
     """
     schema = lake_schema(keep_prompt_text)
-    frame = with_content(accepted).with_columns(
+    # One contiguous chunk: the lake writer's batches are concatenations of many
+    # polled chunks, on which the content signals' string kernels cost ~1.7x.
+    frame = with_content(accepted.rechunk()).with_columns(
         pl.lit(source_topic, pl.String).alias("source_topic"),
         pl.lit(source_partition, pl.Int32).alias("source_partition"),
         source_offsets.cast(pl.Int64).alias("source_offset"),
