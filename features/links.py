@@ -303,9 +303,11 @@ def account_links(
         parts.append(_sync_edges(coded, start, end))
     empty = pl.DataFrame(schema={"account_a": pl.UInt32, "account_b": pl.UInt32})
     edges = pl.concat([empty, *parts], how="diagonal_relaxed")
-    return edges.select(
+    # Sorted on the codes (same order as the ids), then decoded: sorting millions
+    # of string pairs would cost more than every other step together.
+    return edges.sort("kind", "account_a", "account_b").select(
         pl.col(name).cast(dtype)
         if name not in ("account_a", "account_b")
         else pl.lit(names).gather(pl.col(name)).alias(name)
         for name, dtype in EDGE_SCHEMA.items()
-    ).sort("kind", "account_a", "account_b")
+    )
