@@ -91,6 +91,8 @@ class Settings:
     kafka_session_timeout_ms: int = 10_000
     #: Records fetched per poll.
     poll_max_records: int = 20_000
+    #: Processes decoding input files in batch runs (``detect``); 0: one per core.
+    decode_workers: int = 0
     #: Seconds between progress/lag log lines of long-running consumers.
     log_interval_s: float = 10.0
 

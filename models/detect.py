@@ -5,7 +5,9 @@
    Kafka lake writer (:func:`ingest.decode.decode`, :func:`ingest.transform.to_lake`),
    so the content signals are exactly the lake's; Parquet files are read as
    lake files. Rejected lines are counted (with their reasons) and reported,
-   never fatal.
+   never fatal. JSONL chunks are decoded by a pool of worker processes
+   (``DISTILLWATCH_DECODE_WORKERS``), so a script that calls :func:`detect`
+   needs the usual ``if __name__ == "__main__":`` guard of ``multiprocessing``.
 2. Sort all events by event time (stable: ties keep input order).
 3. Run them through the online scorer (:class:`models.online.OnlineScorer`)
    window by window, exactly as the live scorer does, so ``first_flagged_at``
@@ -22,14 +24,18 @@ The output is a function of the input only: the same input gives the same files.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
 from distillwatch.settings import Settings, get_settings
 from ingest.decode import INDEX, decode
@@ -76,28 +82,69 @@ class DetectSummary:
         return asdict(self) | {"events_per_second": round(self.events_per_second, 1)}
 
 
+def _lake_rows(
+    lines: list[bytes], source: str, first_line: int, max_message_bytes: int
+) -> tuple[pa.Table | None, list[str]]:
+    """Decode JSONL lines into lake rows; return them and the reasons of the rejected lines.
+
+    Runs in a worker process: the arguments and the result cross a pipe.
+    """
+    decoded = decode(lines, max_message_bytes)
+    accepted = decoded.accepted
+    table = None
+    if accepted.height:
+        table = to_lake(
+            accepted.drop(INDEX),
+            source_topic=source,
+            source_partition=0,
+            source_offsets=accepted[INDEX] + first_line,
+            ingested_at=_REPLAY_TIME,
+            keep_prompt_text=False,
+        )
+    return table, list(decoded.rejected.values())
+
+
 def _read_jsonl(
     path: Path, summary: DetectSummary, reasons: Counter[str], settings: Settings
 ) -> list[pl.DataFrame]:
-    frames = []
-    for chunk in iter_line_chunks(path, CHUNK_LINES):
-        decoded = decode(chunk, settings.max_message_bytes)
-        accepted = decoded.accepted
-        if accepted.height:
-            table = to_lake(
-                accepted.drop(INDEX),
-                source_topic=path.name,
-                source_partition=0,
-                source_offsets=accepted[INDEX] + summary.lines,
-                ingested_at=_REPLAY_TIME,
-                keep_prompt_text=False,
-            )
+    """Lake rows of a JSONL file, decoded in parallel chunks, in input order.
+
+    This process reads and splits the lines; ``settings.decode_workers``
+    processes (one per core by default) decode chunks and derive their content
+    signals, the costly part. Workers are spawned, not forked: a forked child
+    inherits polars' thread pool in an unusable state.
+    """
+    workers = settings.decode_workers or os.cpu_count() or 1
+    frames: list[pl.DataFrame] = []
+
+    def collect(result: tuple[pa.Table | None, list[str]]) -> None:
+        table, rejected = result
+        if table is not None:
             frame = pl.from_arrow(table)
             assert isinstance(frame, pl.DataFrame)
             frames.append(frame)
-        summary.lines += len(chunk)
-        summary.rejected += len(decoded.rejected)
-        reasons.update(decoded.rejected.values())
+        summary.rejected += len(rejected)
+        reasons.update(rejected)
+
+    chunks = iter_line_chunks(path, CHUNK_LINES)
+    if workers == 1:
+        for chunk in chunks:
+            collect(_lake_rows(chunk, path.name, summary.lines, settings.max_message_bytes))
+            summary.lines += len(chunk)
+        return frames
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        pending: deque[Future[tuple[pa.Table | None, list[str]]]] = deque()
+        for chunk in chunks:
+            pending.append(
+                pool.submit(_lake_rows, chunk, path.name, summary.lines, settings.max_message_bytes)
+            )
+            summary.lines += len(chunk)
+            # bounded read-ahead: at most two chunks per worker in flight
+            while len(pending) > 2 * workers:
+                collect(pending.popleft().result())
+        while pending:
+            collect(pending.popleft().result())
     return frames
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
 from pathlib import Path
 
@@ -114,3 +115,22 @@ def test_evaluation_of_a_run(tiny: tuple[Path, Path], run: Path) -> None:
     assert json.loads(render_json(result))["accounts"]["flagged"] == accounts["flagged"]
     csv_result = evaluate(tiny[1], run / "exports" / "flagged_accounts.csv")
     assert csv_result["accounts"] == accounts
+
+
+def test_parallel_decoding_reads_the_same_events_in_the_same_order(
+    tiny: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distillwatch.settings import get_settings
+
+    detect_module = importlib.import_module("models.detect")  # the module, not the function
+    lines = gzip.decompress(tiny[0].read_bytes()).splitlines()[:5000]
+    source = tmp_path / "mixed.jsonl"
+    source.write_bytes(b"\n".join(lines[:2500] + [b"{not json"] + lines[2500:]) + b"\n")
+    monkeypatch.setattr(detect_module, "CHUNK_LINES", 700)  # chunks cut in this process
+    serial, serial_summary = detect_module.read_events(source, get_settings(decode_workers=1))
+    parallel, parallel_summary = detect_module.read_events(source, get_settings(decode_workers=2))
+    assert serial.height == 5000
+    assert parallel.equals(serial)
+    assert parallel_summary.rejected == serial_summary.rejected == 1
+    # provenance offsets are input line numbers, whichever process decoded the line
+    assert parallel["source_offset"].sort().to_list() == [*range(2500), *range(2501, 5001)]
