@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import tempfile
@@ -116,9 +117,13 @@ def main() -> None:
         produce_s = time.perf_counter() - started
         mb = sum(len(line) for chunk in iter_line_chunks(events) for line in chunk) / 1e6
 
+        cpu = time.process_time()
         raw_s = raw_consume(settings, topic, n)
+        raw_cpu = time.process_time() - cpu
         writer_settings = type(settings).from_env(ingest_group=f"bench-{topic}")
+        cpu = time.process_time()
         counts = LakeWriter(writer_settings, topic, work / "lake").run(until_idle_s=3)
+        writer_cpu = time.process_time() - cpu
         (work / "naive").mkdir()
         naive_s = naive_writer(settings, topic, n, work / "naive")
     shutil.rmtree(work, ignore_errors=True)
@@ -149,6 +154,13 @@ def main() -> None:
         "   (target >= 5)"
     )
     print(f"  accepted {counts.accepted:,} rejected {counts.rejected:,}; peak RSS {rss_gb:.2f} GB")
+    # CPU per event, all threads of this process (the broker excluded): what the
+    # ratio above can reach on a machine with this many cores.
+    print(
+        f"  CPU per event: raw client {raw_cpu * 1e6 / n:.1f} us, "
+        f"lake writer {writer_cpu * 1e6 / counts.consumed:.1f} us "
+        f"({writer_cpu / raw_cpu:.1f}x, on {os.cpu_count()} cores)"
+    )
     m = len(sample)
     print(f"\ndecoding alone, {m:,} events in memory (no Kafka, no Parquet):")
     print(f"  (d) bulk decode + validation          {m / bulk_s:>10,.0f} events/s")
