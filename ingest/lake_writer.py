@@ -3,8 +3,13 @@
 Main loop (in the manner of quix-streams): poll a batch, decode it in bulk,
 append it to a per-partition buffer, write every buffer that reached a batch
 boundary, commit, repeat; stop cleanly on SIGTERM/SIGINT. Polling and commits
-stay in the calling thread (kafka-python clients are not thread-safe); decoding
-and writing run in one worker thread, at most two polled batches behind.
+stay in the calling thread (kafka-python clients are not thread-safe). Two
+worker threads form a pipeline behind it, each at most two items behind the
+one before: a *decoder* decodes polled records into per-partition buffers and
+cuts complete batches, and a *file writer* writes each batch (content signals,
+Parquet, quarantine, dead letters, log) and queues its commit. Both spend most
+of their time in Arrow and polars, outside the GIL, so polling, decoding and
+writing overlap on several cores.
 
 Exactly-once effect, in this strict order for each (topic, partition) batch:
 
@@ -76,6 +81,17 @@ class Counts:
 
 
 @dataclass
+class _Batch:
+    """A complete batch, cut from a partition's buffer, for the file writer."""
+
+    tp: Any
+    first: int
+    last: int
+    accepted: pl.DataFrame
+    rejects: list[tuple[int, bytes, str]]
+
+
+@dataclass
 class _Buffer:
     """Decoded but not yet written records of one partition, in offset order."""
 
@@ -105,6 +121,17 @@ def batch_cut(ts_us: np.ndarray, max_records: int, max_span_us: int) -> int | No
     return cut
 
 
+def _cut(tp: Any, buf: _Buffer, first: int, last: int) -> _Batch:
+    """Take the records with offsets in [first, last] out of ``buf`` as a batch."""
+    everything = pl.concat(buf.accepted, how="vertical") if buf.accepted else pl.DataFrame()
+    in_batch = pl.col("_offset") <= last
+    batch = everything.filter(in_batch) if everything.height else everything
+    buf.accepted = [everything.filter(~in_batch)] if everything.height else []
+    rejects = [r for r in buf.rejected if r[0] <= last]
+    buf.rejected = [r for r in buf.rejected if r[0] > last]
+    return _Batch(tp, first, last, batch, rejects)
+
+
 def _rows(table: pa.Table, rows: pl.Series) -> pa.Table:
     """The given rows of ``table``, in order: a zero-copy slice when they are one run.
 
@@ -132,6 +159,7 @@ class LakeWriter:
         self._state_dir = lake_dir / "_ingest_state"
         self._last_write = 0.0
         self._work: queue.Queue[dict[Any, list[Any]] | None] = queue.Queue(maxsize=2)
+        self._batches: queue.Queue[_Batch | None] = queue.Queue(maxsize=2)
         self._durable: queue.Queue[tuple[Any, int, Path]] = queue.Queue()
         self._error: BaseException | None = None
         self._unrecovered: list[Any] = []
@@ -148,17 +176,16 @@ class LakeWriter:
     ) -> Counts:
         """Consume until stopped (or idle for ``until_idle_s``); return the counts.
 
-        The calling thread polls Kafka and commits; a worker thread decodes and
-        writes (mostly in Arrow and polars, outside the GIL), so fetching the
-        next batch overlaps with writing the last. ``on_progress(counts)``
-        is called after every poll that returned records.
+        The calling thread polls Kafka and commits; the decoder and the file
+        writer threads work behind it (see module docstring), so fetching,
+        decoding and writing overlap. ``on_progress(counts)`` is called after
+        every poll that returned records.
         """
         writer = self
 
         class _Rebalance(ConsumerRebalanceListener):
             def on_partitions_revoked(self, revoked):  # type: ignore[no-untyped-def]
-                writer._drain()
-                writer._flush(list(revoked), final=True)
+                writer._write_remaining(list(revoked))
                 writer._commit_ready()
 
             def on_partitions_assigned(self, assigned):  # type: ignore[no-untyped-def]
@@ -171,8 +198,12 @@ class LakeWriter:
         self._dlq = kafka_io.producer(self.settings)
         self._consumer.subscribe([self.topic], listener=_Rebalance())
         previous = {sig: signal.signal(sig, self.request_stop) for sig in _STOP_SIGNALS}
-        worker = threading.Thread(target=self._work_loop, name="lake-writer", daemon=True)
-        worker.start()
+        workers = [
+            threading.Thread(target=self._stage, args=(self._work, self._decode), daemon=True),
+            threading.Thread(target=self._stage, args=(self._batches, self._write), daemon=True),
+        ]
+        for worker in workers:
+            worker.start()
         started = last_log = last_data = time.monotonic()
         first_data: float | None = None
         try:
@@ -189,8 +220,7 @@ class LakeWriter:
                     if on_progress is not None:
                         on_progress(self.counts)
                 elif self._buffers and now - last_data > 2.0:
-                    self._drain()
-                    self._flush(list(self._buffers), final=True)
+                    self._write_remaining(list(self._buffers))
                 self._commit_ready()
                 if now - last_log >= self.settings.log_interval_s:
                     self._log_progress(now - started)
@@ -201,15 +231,16 @@ class LakeWriter:
                     if self._lag() == 0:
                         break
                     last_data = now
-            self._drain()
-            self._flush(list(self._buffers), final=True)
+            self._write_remaining(list(self._buffers))
             self._commit_ready()
             if first_data is not None:
                 self.counts.busy_s = self._last_write - first_data
             self._log_progress(time.monotonic() - started)
         finally:
             self._work.put(None)
-            worker.join(timeout=60)
+            workers[0].join(timeout=60)
+            self._batches.put(None)
+            workers[1].join(timeout=60)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             with contextlib.suppress(Exception):
@@ -218,36 +249,51 @@ class LakeWriter:
                 self._consumer.close(autocommit=False)
         return self.counts
 
-    # -- the worker thread ------------------------------------------------------------------
+    # -- the worker threads -----------------------------------------------------------------
     def _submit(self, polled: dict[Any, list[Any]]) -> None:
-        """Hand a polled batch to the worker (blocks while it is two batches behind)."""
+        """Hand a polled batch to the decoder (blocks while it is two batches behind)."""
         self._raise_worker_error()
         self._work.put(polled)
 
-    def _work_loop(self) -> None:
-        while (polled := self._work.get()) is not None:
+    def _stage(self, inbox: queue.Queue[Any], handle: Callable[[Any], None]) -> None:
+        """A worker thread: ``handle`` each item of ``inbox`` until ``None``.
+
+        After a failure items are only acknowledged, so that nothing upstream
+        blocks; the polling thread re-raises the failure.
+        """
+        while (item := inbox.get()) is not None:
             try:
                 if self._error is None:
-                    for tp, records in polled.items():
-                        self._append(tp, records)
-                    self._flush(list(self._buffers), final=False)
+                    handle(item)
             except BaseException as exc:  # re-raised in the polling thread
                 self._error = exc
             finally:
-                self._work.task_done()
-        self._work.task_done()
+                inbox.task_done()
+        inbox.task_done()
+
+    def _decode(self, polled: dict[Any, list[Any]]) -> None:
+        for tp, records in polled.items():
+            self._append(tp, records)
+        self._flush(list(self._buffers), final=False)
 
     def _drain(self) -> None:
-        """Wait until the worker has processed everything submitted; re-raise its failure."""
+        """Wait until both workers have handled everything submitted; re-raise a failure."""
         self._work.join()
+        self._batches.join()
         self._raise_worker_error()
+
+    def _write_remaining(self, partitions: list[Any]) -> None:
+        """Write everything buffered for ``partitions``, complete batches or not, and wait."""
+        self._drain()
+        self._flush(partitions, final=True)
+        self._drain()
 
     def _raise_worker_error(self) -> None:
         if self._error is not None:
             raise RuntimeError("the lake writer's worker failed") from self._error
 
     def _commit_ready(self) -> None:
-        """Commit the batches the worker made durable (Kafka clients stay in one thread)."""
+        """Commit the batches the file writer made durable (Kafka clients stay in one thread)."""
         while True:
             try:
                 tp, offset, inflight = self._durable.get_nowait()
@@ -292,21 +338,15 @@ class LakeWriter:
                 if cut is None and not final:
                     break
                 cut = len(offsets) if cut is None else max(cut, 1)
-                self._write_batch(tp, buf, int(offsets[0]), int(offsets[cut - 1]))
+                self._batches.put(_cut(tp, buf, int(offsets[0]), int(offsets[cut - 1])))
                 buf.offsets = [offsets[cut:]] if cut < len(offsets) else []
                 buf.ts_us = [ts_us[cut:]] if cut < len(offsets) else []
             if not buf.offsets:
                 del self._buffers[tp]
 
-    def _write_batch(self, tp: Any, buf: _Buffer, first: int, last: int) -> None:
-        """Write the records with offsets in [first, last] durably; queue their commit."""
-        everything = pl.concat(buf.accepted, how="vertical") if buf.accepted else pl.DataFrame()
-        in_batch = pl.col("_offset") <= last
-        batch = everything.filter(in_batch) if everything.height else everything
-        buf.accepted = [everything.filter(~in_batch)] if everything.height else []
-        rejects = [r for r in buf.rejected if r[0] <= last]
-        buf.rejected = [r for r in buf.rejected if r[0] > last]
-
+    def _write(self, cut: _Batch) -> None:
+        """Write one batch durably, then queue its commit (the file writer's work)."""
+        tp, first, last, batch, rejects = cut.tp, cut.first, cut.last, cut.accepted, cut.rejects
         name = f"{tp.topic}+{tp.partition}+{first:020d}+{last:020d}"
         now = datetime.now(UTC)
         plan: list[tuple[Path, pa.Table]] = []
