@@ -36,13 +36,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from distillwatch.settings import REPO_ROOT
+import sql
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-SQL_DIR = REPO_ROOT / "sql"
+#: The SQL files, wherever the ``sql`` package is installed.
+SQL_DIR = Path(sql.__file__).parent
 #: View layers, in load order.
 LAYERS: tuple[str, ...] = ("staging", "marts")
 QUERIES = SQL_DIR / "queries"

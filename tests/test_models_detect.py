@@ -125,7 +125,7 @@ def test_parallel_decoding_reads_the_same_events_in_the_same_order(
     detect_module = importlib.import_module("models.detect")  # the module, not the function
     lines = gzip.decompress(tiny[0].read_bytes()).splitlines()[:5000]
     source = tmp_path / "mixed.jsonl"
-    source.write_bytes(b"\n".join(lines[:2500] + [b"{not json"] + lines[2500:]) + b"\n")
+    source.write_bytes(b"\n".join([*lines[:2500], b"{not json", *lines[2500:]]) + b"\n")
     monkeypatch.setattr(detect_module, "CHUNK_LINES", 700)  # chunks cut in this process
     serial, serial_summary = detect_module.read_events(source, get_settings(decode_workers=1))
     parallel, parallel_summary = detect_module.read_events(source, get_settings(decode_workers=2))

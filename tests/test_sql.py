@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import builtins
 import re
+import tomllib
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -48,6 +49,19 @@ def _count(con: duckdb.DuckDBPyConnection, view: str, where: str = "true") -> in
 
 
 # -- layout ------------------------------------------------------------------------------------
+def test_every_sql_file_is_package_data_of_the_wheel() -> None:
+    """An installed (not editable) distillwatch must carry its views and queries."""
+    config = tomllib.loads((analyst.SQL_DIR.parent / "pyproject.toml").read_text())
+    setuptools = config["tool"]["setuptools"]
+    assert "sql*" in setuptools["packages"]["find"]["include"]
+    patterns = setuptools["package-data"]
+    files = sorted(analyst.SQL_DIR.rglob("*.sql"))
+    assert len(files) >= 20
+    for path in files:
+        package = ".".join(path.parent.relative_to(analyst.SQL_DIR.parent).parts)
+        assert any(path.match(p) for p in patterns.get(package, ())), path
+
+
 def test_every_view_file_follows_the_jaffle_shop_shape() -> None:
     files = analyst.view_files()
     assert set(files) == VIEWS
