@@ -17,6 +17,16 @@ PREFIX = "DISTILLWATCH_"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def default_home() -> Path:
+    """Folder of the default lake and cache.
+
+    The checkout when running from one; for an installed package (no
+    ``pyproject.toml`` above it) the current working directory, not
+    ``site-packages``.
+    """
+    return REPO_ROOT if (REPO_ROOT / "pyproject.toml").is_file() else Path.cwd()
+
+
 def _parse(raw: str, kind: Any) -> Any:
     """Convert an environment string to the annotated type of a setting."""
     if kind is bool:
@@ -60,12 +70,12 @@ class Settings:
     #: Port of the embedded broker's client listener (controller uses port + 1).
     local_kafka_port: int = 19092
     #: Folder for downloaded broker jars, broker data, pid and log files.
-    cache_dir: Path = REPO_ROOT / ".cache"
+    cache_dir: Path = field(default_factory=lambda: default_home() / ".cache")
     #: Heap of the embedded broker JVM, in MiB.
     local_kafka_heap_mb: int = 768
 
     #: Root of the Parquet lake (events/, quarantine/, features/, ...).
-    lake_dir: Path = REPO_ROOT / "lake"
+    lake_dir: Path = field(default_factory=lambda: default_home() / "lake")
     #: Folder of the input contract (schema and examples).
     contract_dir: Path = REPO_ROOT.parent / "shared" / "contract"
 

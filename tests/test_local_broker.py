@@ -61,3 +61,18 @@ def test_settings_from_environment() -> None:
     assert Settings.from_env({}).bootstrap_servers == "127.0.0.1:19092"
     with pytest.raises(ValueError, match="JSON object"):
         Settings.from_env({"DISTILLWATCH_KAFKA_CLIENT_CONFIG": "[1]"})
+
+
+def test_default_paths_follow_the_checkout_or_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distillwatch import settings as module
+
+    assert Settings.from_env({}).lake_dir == module.REPO_ROOT / "lake"
+    installed = tmp_path / "site-packages"  # no pyproject.toml above the package
+    installed.mkdir()
+    monkeypatch.setattr(module, "REPO_ROOT", installed)
+    monkeypatch.chdir(tmp_path)
+    defaults = Settings.from_env({})
+    assert defaults.lake_dir == tmp_path / "lake"
+    assert defaults.cache_dir == tmp_path / ".cache"
