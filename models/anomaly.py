@@ -4,7 +4,9 @@ Half-space trees need features in [0, 1]; an online min-max scaler maps each
 feature to that range as it learns its bounds (values beyond the bounds seen so
 far are clipped, so a new extreme counts as the most extreme cell, not an
 error). The scaler is a two-dictionary one rather than river's, because it
-runs twice per account window on the scorer's hot path.
+runs twice per account window on the scorer's hot path;
+:meth:`AnomalyDetector.score_learn_many` scales a whole window's rows at once
+with running minima and maxima, which gives exactly the per-row result.
 
 The score is river's HST anomaly score, already in [0, 1]: 1 when the
 window falls where the reference windows put no mass at all. River normalises
@@ -15,6 +17,9 @@ score rather than with a fixed level (see :mod:`models.scoring`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 from river import anomaly
 
 from models.base import Detector
@@ -82,3 +87,34 @@ class AnomalyDetector(Detector):
             if value > high.get(name, value - 1.0):
                 high[name] = value
         self._trees.learn_one(self._scaled(x))
+
+    def score_learn_many(self, names: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        """Score each row of ``rows`` (features ``names``), then learn it, in order.
+
+        The same scores and model as :meth:`score_one` then :meth:`learn_one`
+        row after row; only the scaling is vectorised: the bounds a row is
+        scored with are the running minimum and maximum of the rows before it
+        (and of earlier windows), those it is learned with include it.
+        """
+        low = np.array([self._low.get(name, np.nan) for name in names])
+        high = np.array([self._high.get(name, np.nan) for name in names])
+        running_low = np.fmin.accumulate(np.vstack([low, rows]), axis=0)
+        running_high = np.fmax.accumulate(np.vstack([high, rows]), axis=0)
+        before = _scale(rows, running_low[:-1], running_high[:-1]).tolist()
+        after = _scale(rows, running_low[1:], running_high[1:]).tolist()
+        scores = np.empty(len(rows))
+        for i, (seen, learned) in enumerate(zip(before, after, strict=True)):
+            scores[i] = self._trees.score_one(dict(zip(names, seen, strict=True)))
+            self._trees.learn_one(dict(zip(names, learned, strict=True)))
+        if len(rows):
+            self._low.update(zip(names, running_low[-1].tolist(), strict=True))
+            self._high.update(zip(names, running_high[-1].tolist(), strict=True))
+        return np.clip(scores, 0.0, 1.0)
+
+
+def _scale(rows: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """``rows`` min-max scaled to [0, 1] by per-row bounds; 0 where the span is empty or unknown."""
+    span = high - low
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scaled = np.clip((rows - low) / span, 0.0, 1.0)
+    return np.where(span > 0, scaled, 0.0)

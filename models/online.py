@@ -66,7 +66,7 @@ from models.campaigns import (
 from models.classifier import VerdictClassifier
 from models.drift import ScoreDrift
 from models.explain import reasons
-from models.signals import account_windows, model_features
+from models.signals import MODEL_FEATURES, account_windows, model_features
 from models.state import NO_TIME, AccountState
 
 #: Columns of the flagged-accounts frame (:meth:`OnlineScorer.flagged`).
@@ -317,15 +317,16 @@ class OnlineScorer:
 
     def _score_window(self, events: pl.DataFrame) -> list[Flag]:
         windows = account_windows(events, self._model_first_seen_frame(events))
-        xs = model_features(windows)
-        anomaly = np.empty(len(xs))
-        verdict = np.full(len(xs), np.nan)
+        features = model_features(windows)
+        anomaly = self._anomaly.score_learn_many(MODEL_FEATURES, features)
+        verdict = np.full(len(features), np.nan)
         ready = self._classifier.ready
-        for i, (account_id, x) in enumerate(zip(windows["account_id"], xs, strict=True)):
-            anomaly[i] = self._anomaly.score_one(x)  # score first ...
+        for i, (account_id, row) in enumerate(
+            zip(windows["account_id"], features.tolist(), strict=True)
+        ):
+            x = dict(zip(MODEL_FEATURES, row, strict=True))
             if ready:
                 verdict[i] = self._classifier.score_one(x)
-            self._anomaly.learn_one(x)  # ... then learn
             self._drift.update(anomaly[i])
             self._last_x[account_id] = x
         rows = self._state.fold(windows, anomaly)

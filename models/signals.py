@@ -15,6 +15,7 @@ river models (:mod:`models.anomaly`, :mod:`models.classifier`).
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from features.windows import SCORE_THRESHOLD, window_aggregations
@@ -120,8 +121,11 @@ def account_windows(events: pl.DataFrame, model_first_seen: pl.DataFrame | None)
     )
 
 
-def model_features(windows: pl.DataFrame) -> list[dict[str, float]]:
-    """The river models' feature vector of each window row (nulls as 0, counts log-scaled)."""
+def model_features(windows: pl.DataFrame) -> np.ndarray:
+    """The river models' feature vector of each window row (nulls as 0, counts log-scaled).
+
+    One row per window, one column per name of :data:`MODEL_FEATURES`.
+    """
     columns = [
         (
             pl.col(name).cast(pl.Float64).fill_null(0.0).fill_nan(0.0).clip(lower_bound=0.0).log1p()
@@ -130,4 +134,4 @@ def model_features(windows: pl.DataFrame) -> list[dict[str, float]]:
         ).alias(name)
         for name in MODEL_FEATURES
     ]
-    return windows.select(columns).to_dicts()
+    return windows.select(columns).to_numpy()

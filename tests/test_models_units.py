@@ -159,3 +159,24 @@ def test_evaluate_known_answers(tmp_path: Path) -> None:
     assert result["time_to_detect_minutes"]["account_median"] == pytest.approx(60.0)
     high_only = evaluate(labels, paths["flagged_accounts.csv"], min_tier="high")
     assert high_only["accounts"]["flagged"] == 1
+
+
+def test_batched_anomaly_scoring_equals_score_then_learn_row_by_row() -> None:
+    rng = np.random.default_rng(3)
+    names = ("requests", "cot_share", "flat")
+    rows = rng.lognormal(size=(600, 3))
+    rows[:, 2] = 1.0  # a constant feature: empty span, scaled to 0
+    rows[100:110, 0] = 0.0  # ties with the running minimum
+    one_by_one, batched = anomaly.AnomalyDetector(seed=5), anomaly.AnomalyDetector(seed=5)
+    expected = []
+    for row in rows:
+        x = dict(zip(names, row.tolist(), strict=True))
+        expected.append(one_by_one.score_one(x))
+        one_by_one.learn_one(x)
+    got = np.concatenate(
+        [batched.score_learn_many(names, rows[:250]), batched.score_learn_many(names, rows[250:])]
+    )
+    assert got.tolist() == expected
+    assert len(set(expected)) > 10  # the trees learned something to rank by
+    probe = {"requests": 50.0, "cot_share": 0.0, "flat": 1.0}
+    assert batched.score_one(probe) == one_by_one.score_one(probe)
