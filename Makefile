@@ -1,6 +1,9 @@
 # Every target creates or updates .venv itself (idempotent: reinstalls only when
-# pyproject.toml changed), so each is one command on a fresh machine.
+# pyproject.toml or the native kernel changed), so each is one command on a fresh machine.
 PYTHON ?= python3
+# cargo builds the content signals' native kernel (features/native); rustup
+# installs it in ~/.cargo/bin, which a non-login shell may not have on PATH.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -9,7 +12,10 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+NATIVE := features/native/Cargo.toml features/native/Cargo.lock $(wildcard features/native/src/*.rs)
+
+$(STAMP): pyproject.toml $(NATIVE)
+	@command -v cargo >/dev/null 2>&1 || { echo "cargo not found: install Rust (https://rustup.rs) to build features/native"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,airflow]'
@@ -48,4 +54,4 @@ format: venv
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache demo-out bench-out
+	rm -rf $(VENV) .cache .pytest_cache demo-out bench-out features/native/target features/*.so

@@ -14,33 +14,72 @@ the text is computed once, on the ingest hot path, by :func:`with_content`:
   pattern sets of :mod:`features.patterns`.
 * A coarse ``topic`` label.
 
+Definitions (the kernel implements them):
+
+* ``template_sig`` hashes the text from the first word token up to and
+  including the :data:`TEMPLATE_TOKENS`-th one (with the punctuation after
+  it), searched within the first :data:`TEMPLATE_CHARS` characters;
+  ``template_tail_sig`` does the same backwards from the end. A token is a run
+  of letters, digits or ``_`` (Latin, Cyrillic, Hangul, ...) or a single Han
+  or kana character. The text is lower-cased and every run of digits becomes
+  ``0``, so prompts filled into the same template share the signature as long
+  as the template's fixed text covers those tokens, and numbers in a slot
+  ("problem 17", "id 4411") never break it. Punctuation and spacing are kept:
+  they are part of a template's identity.
+* ``prompt_lsh``: MinHash LSH band keys (:func:`minhash_band_keys` defines the
+  fold) of shingles from the first :data:`LSH_MAX_CHARS` characters of the
+  lower-cased prompt: space-separated words of at least
+  :data:`LSH_MIN_TOKEN_BYTES` bytes for most scripts; for Chinese and
+  Japanese prompts (detected on the first :data:`CJK_PROBE_CHARS`
+  characters), overlapping bigrams of non-space characters. With 4 bands of
+  4 rows, two prompts whose shingle sets have Jaccard similarity ``J`` share
+  at least one band with probability ``1 - (1 - J**4)**4``: 0.99 at J = 0.9,
+  0.5 at J = 0.6, under 0.002 at J = 0.15. A prompt without shingles has no
+  keys (an empty list).
+* A family's score (``cot_score`` ...) is the weight of the strongest tier of
+  :mod:`features.patterns` whose expression occurs in the prompt or the
+  system prompt; 0 without one. All tiers and topics are searched in one
+  pass over the text.
+* ``topic`` is the first of :data:`features.patterns.TOPICS` (priority order)
+  the prompt mentions, :data:`features.patterns.OTHER_TOPIC` without one.
+* ``prompt_hash`` / ``system_prompt_hash``: the trimmed text (the prompt
+  lower-cased too).
+* Without prompt text, ``prompt_lsh`` comes from the gateway's 64-bit
+  ``prompt_simhash``: its 16 hex digits are cut into four 16-bit chunks, and
+  chunk ``j`` becomes key ``(j + 1) * salt + chunk``. Two SimHashes within
+  Hamming distance 3 agree on at least one chunk (pigeonhole), so
+  near-duplicate prompts from text-withholding gateways still share a bucket.
+  These keys live in their own space: they equal a text band key only by a
+  2**-64 accident. A malformed SimHash gives null.
+
 A null ``prompt`` gives null signals (unknown, not zero), except ``prompt_lsh``,
 which falls back to the gateway's ``prompt_simhash`` when only that is sent.
 
-Everything is a vectorised polars expression (no per-row Python). Polars does
-not eliminate common subexpressions in eager ``DataFrame.with_columns``, so the
-work shared by several signals is done once, in a first ``with_columns``: the
-lower-cased prompt and system prompt and the CJK flag become temporary staging
-columns, which the expressions of :func:`_content_columns` read and
-:func:`with_content` drops again. Lower-cased text is searched with
-case-sensitive expressions (see :mod:`features.patterns`). Polars string
-kernels run over every value of a column, also those a ``when`` masks as null,
-so a branch that only some rows need (CJK bigrams) is fed empty strings
-elsewhere.
+The text-heavy work runs in a native kernel (``features/native``, Rust, built
+with the package): one pass per prompt lower-cases it once and derives every
+signal from the same bytes, without the GIL, on several threads, called once
+per batch through :func:`content_signals` (no per-row Python). The kernel holds
+only the loops: the patterns (:mod:`features.patterns`), sizes and seeds are
+defined here and handed to it. Lower-cased text is searched with
+case-sensitive expressions (see :mod:`features.patterns`), with the ``regex``
+crate that polars uses, so the patterns mean what they mean in polars.
 
-Hashes are polars' ``Expr.hash`` with fixed seeds. Polars only guarantees them
-stable within one polars version; the project pins a minor version, and an
-upgrade must be treated as a new fingerprint space (rebuild or stop comparing
-fingerprints across the upgrade).
+Fingerprints are XXH3-64 hashes with fixed seeds, independent of the polars
+version: lakes written before and after a polars upgrade stay comparable.
+(Lakes written before the kernel, with polars' own hash, are another
+fingerprint space: rebuild their content columns, or do not compare across.)
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TypeVar
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from features._content_native import ContentKernel
 from features.patterns import (
     COT,
     OTHER_TOPIC,
@@ -48,7 +87,6 @@ from features.patterns import (
     RUBRIC,
     TOPICS,
     PatternSet,
-    union_regex,
 )
 
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
@@ -86,11 +124,6 @@ LSH_MIN_TOKEN_BYTES = 4
 CJK_PROBE_CHARS = 64
 
 _CJK = r"\p{Han}\p{Hiragana}\p{Katakana}"
-_TOKEN = rf"(?:[{_CJK}]|[\w--[{_CJK}]]+)"
-# Leading (trailing) run of up to TEMPLATE_TOKENS tokens: a plain DFA search
-# without capture groups, which keeps it fast.
-_HEAD_TOKENS = rf"^\W*(?:{_TOKEN}\W*){{1,{TEMPLATE_TOKENS}}}"
-_TAIL_TOKENS = rf"(?:{_TOKEN}\W*){{1,{TEMPLATE_TOKENS}}}$"
 _PROMPT_SEED = 0x5EED_D157
 _HEAD_SEED = 0x4EAD
 _TAIL_SEED = 0x7A11
@@ -122,42 +155,6 @@ def _splitmix64(seed: int, count: int) -> tuple[int, ...]:
 _MINHASH_MULTIPLIERS = tuple((a & _MASK32) | 1 for a in _splitmix64(0xD157_111A, 16))
 
 
-#: Temporary staging columns of :func:`with_content`: the lower-cased prompt, the
-#: lower-cased system prompt ("" when null) and whether the prompt is CJK text.
-_LOWER = "_content_prompt_lower"
-_SYSTEM_LOWER = "_content_system_lower"
-_IS_CJK = "_content_prompt_cjk"
-
-
-def _known(column: str, value: pl.Expr) -> pl.Expr:
-    """``value`` where ``column`` is not null, else null (``hash`` maps null to a number)."""
-    return pl.when(pl.col(column).is_not_null()).then(value)
-
-
-def _template_sig(head: bool) -> pl.Expr:
-    """Hash of the first (or last) word tokens of the prompt, numbers masked.
-
-    A token is a run of letters, digits or ``_`` (Latin, Cyrillic, Hangul,
-    ...) or a single Han or kana character. The signature hashes the text from
-    the first token up to and including the :data:`TEMPLATE_TOKENS`-th one
-    (with the punctuation after it), searched within the first
-    :data:`TEMPLATE_CHARS` characters; the tail signature does the same
-    backwards from the end of the prompt. The text is lower-cased and every run
-    of digits becomes ``0``, so prompts filled into the same template share the
-    signature as long as the template's fixed text covers those tokens, and
-    numbers in a slot ("problem 17", "id 4411") never break it. Punctuation
-    and spacing are kept: they are part of a template's identity.
-    """
-    prompt = pl.col(_LOWER)
-    if head:
-        window, tokens, seed = prompt.str.slice(0, TEMPLATE_CHARS), _HEAD_TOKENS, _HEAD_SEED
-    else:
-        window, tokens, seed = prompt.str.slice(-TEMPLATE_CHARS), _TAIL_TOKENS, _TAIL_SEED
-    found = window.str.extract_all(tokens).list.first()
-    normalised = found.str.replace_all(r"\d+", "0")
-    return _known("prompt", normalised.fill_null("").hash(seed))
-
-
 def minhash_band_keys(hashes: pl.Expr, bands: int = LSH_BANDS, rows: int = LSH_ROWS) -> pl.Expr:
     """MinHash LSH band keys of a set of 32-bit hashes, as one aggregation.
 
@@ -186,149 +183,137 @@ def minhash_band_keys(hashes: pl.Expr, bands: int = LSH_BANDS, rows: int = LSH_R
     return pl.concat_list(keys)
 
 
-def _text_lsh() -> pl.Expr:
-    """MinHash LSH band keys of the prompt text (null where the prompt is null).
+#: Polars types of the :data:`CONTENT_SCHEMA` columns, the struct :func:`content_signals` returns.
+_SIGNALS_DTYPE = pl.Struct(
+    {
+        "prompt_chars": pl.Int32,
+        "prompt_hash": pl.UInt64,
+        "template_sig": pl.UInt64,
+        "template_tail_sig": pl.UInt64,
+        "prompt_lsh": pl.List(pl.UInt64),
+        "system_prompt_hash": pl.UInt64,
+        "cot_score": pl.Float32,
+        "rubric_score": pl.Float32,
+        "reconstruct_score": pl.Float32,
+        "topic": pl.String,
+    }
+)
+#: Name of the temporary struct column of :func:`with_content`.
+_SIGNALS = "_content_signals"
+#: Signal families scored by the kernel, in the order of its score outputs.
+_FAMILIES = {"cot_score": COT, "rubric_score": RUBRIC, "reconstruct_score": RECONSTRUCT}
+#: Topic labels by the kernel's topic index: :data:`TOPICS` in priority order, then "other".
+_TOPIC_LABELS = pa.array([topic.label for topic in TOPICS] + [OTHER_TOPIC], pa.large_string())
 
-    Shingles, from the first :data:`LSH_MAX_CHARS` characters of the
-    lower-cased prompt: space-separated words of at least
-    :data:`LSH_MIN_TOKEN_BYTES` bytes for most scripts; for Chinese and
-    Japanese prompts (detected on the first :data:`CJK_PROBE_CHARS`
-    characters), overlapping bigrams of non-space characters (the bigrams at
-    even offsets of the text without spaces, then those at odd offsets). With
-    4 bands of 4 rows, two prompts whose shingle sets have Jaccard similarity
-    ``J`` share at least one band with probability ``1 - (1 - J**4)**4``: 0.99
-    at J = 0.9, 0.5 at J = 0.6, under 0.002 at J = 0.15.
+
+def _topic_regexes(topic: PatternSet) -> list[str]:
+    """The expressions one topic is tested with, any of which marks a mention.
+
+    A single union of all alternatives, or an alternative that starts with a
+    character class (the arithmetic pattern ``\\d\\s*[+*^=]...``), defeats the
+    regex engine's literal prefilter and costs several times as much as
+    separate tests, so such alternatives get a test of their own.
     """
-    prompt = pl.col(_LOWER).str.slice(0, LSH_MAX_CHARS)
-    is_cjk = pl.col(_IS_CJK)
-    dense = pl.when(is_cjk).then(prompt).otherwise(pl.lit("")).str.replace_all(r"\s+", "")
-    bigrams = pl.concat_str([dense, dense.str.slice(1)], separator=" ").str.replace_all(
-        r"(\S\S)", "$1 "
+    patterns = [p for alternatives in topic.by_language.values() for p in alternatives]
+    literal = [p for p in patterns if not p.startswith("\\d")]
+    classed = [p for p in patterns if p.startswith("\\d")]
+    return (["(?:" + "|".join(literal) + ")"] if literal else []) + classed
+
+
+@cache
+def _kernel() -> ContentKernel:
+    """The native kernel, compiled once per process from this module's definitions."""
+    return ContentKernel(
+        word=r"\w",
+        cjk=f"[{_CJK}]",
+        digit=r"\d",
+        families=[[(tier.regex, tier.weight) for tier in tiers] for tiers in _FAMILIES.values()],
+        topics=[_topic_regexes(topic) for topic in TOPICS],
+        multipliers=list(_MINHASH_MULTIPLIERS[: LSH_BANDS * LSH_ROWS]),
+        bands=LSH_BANDS,
+        rows=LSH_ROWS,
+        band_mix=_BAND_MIX,
+        template_chars=TEMPLATE_CHARS,
+        template_tokens=TEMPLATE_TOKENS,
+        lsh_max_chars=LSH_MAX_CHARS,
+        min_token_bytes=LSH_MIN_TOKEN_BYTES,
+        cjk_probe_chars=CJK_PROBE_CHARS,
+        simhash_salt=_SIMHASH_SALT,
+        seeds=(_PROMPT_SEED, _HEAD_SEED, _TAIL_SEED, _SYSTEM_SEED, _TOKEN_SEED),
     )
-    text = pl.when(is_cjk).then(bigrams).otherwise(prompt)
-    token = pl.element()
-    token_hash = token.hash(_TOKEN_SEED).cast(pl.UInt32, wrap_numerical=True)
-    hashes = text.str.split(" ").list.eval(
-        pl.when(token.str.len_bytes() >= LSH_MIN_TOKEN_BYTES).then(token_hash)
-    )
-    return hashes.list.agg(minhash_band_keys(pl.element())).list.drop_nulls()
 
 
-def _simhash_lsh() -> pl.Expr:
-    """Band keys from the gateway's 64-bit SimHash, for prompts sent without text.
+def _arrow_strings(values: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A string column as the kernel reads it: UTF-8 bytes, int64 offsets, validity.
 
-    The 16 hex digits are cut into four 16-bit chunks; chunk ``j`` becomes key
-    ``(j + 1) * salt + chunk``. Two SimHashes within Hamming distance 3 agree
-    on at least one chunk (pigeonhole), so near-duplicate prompts from
-    text-withholding gateways still share a bucket. The keys live in their own
-    space: they equal a text band key only by a 2**-64 accident. Malformed
-    SimHashes give null.
+    Views of the Arrow buffers, no copy of the text (polars exports strings as
+    Arrow large strings).
     """
-    withheld = pl.col("prompt").is_null()
-    simhash = pl.when(withheld).then(pl.col("prompt_simhash")).otherwise(pl.lit(""))
-    simhash = simhash.str.strip_chars()
-    chunks = [
-        simhash.str.slice(4 * j, 4).str.to_integer(base=16, strict=False).cast(pl.UInt64)
-        + ((j + 1) * _SIMHASH_SALT & _MASK64)
-        for j in range(4)
-    ]
-    valid = simhash.str.len_chars() == 16
-    return pl.when(valid).then(pl.concat_list(chunks).list.drop_nulls())
-
-
-def _first_match(values: list[pl.Expr], sets: tuple[PatternSet, ...]) -> pl.Expr:
-    """Per list element (a match): the value of the first pattern set it matches, else null."""
-    match = pl.element()
-    return pl.coalesce(
-        pl.when(match.str.contains(s.regex)).then(value)
-        for value, s in zip(values, sets, strict=True)
+    array = values.cast(pl.String).rechunk().to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.type != pa.large_string():
+        array = array.cast(pa.large_string())
+    n = len(array)
+    _, offsets, data = array.buffers()
+    return (
+        np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8),
+        np.frombuffer(offsets, np.int64, count=n + 1, offset=array.offset * 8),
+        array.is_valid().to_numpy(zero_copy_only=False),
     )
 
 
-def _score(tiers: tuple[PatternSet, ...]) -> pl.Expr:
-    """Weight of the strongest tier matched by the prompt or the system prompt.
+def _signals(texts: pl.Series) -> pl.Series:
+    """The :data:`_SIGNALS_DTYPE` struct of a struct of the three text columns.
 
-    The lower-cased text is scanned once for the union of all tiers; each
-    (short) match is then given the weight of the first (strongest) tier it
-    matches, and the score is the largest such weight, 0 without a match and
-    null where the prompt is null.
+    One call of the native kernel for the whole batch (no per-row Python).
+    Signals of a null prompt are null (``prompt_lsh`` then comes from the
+    SimHash), as is ``system_prompt_hash`` of a null system prompt.
     """
-    union = union_regex(tiers)
-    found = pl.concat_list(
-        pl.col(_LOWER).str.extract_all(union), pl.col(_SYSTEM_LOWER).str.extract_all(union)
+    prompt, system, simhash = (
+        _arrow_strings(texts.struct.field(name))
+        for name in ("prompt", "system_prompt", "prompt_simhash")
     )
-    weight = _first_match([pl.lit(tier.weight, pl.Float32) for tier in tiers], tiers)
-    best = found.list.eval(weight).list.max()
-    return _known("prompt", best.fill_null(0.0).cast(pl.Float32))
-
-
-def _topic() -> pl.Expr:
-    """Highest-priority topic of :data:`features.patterns.TOPICS` the prompt mentions.
-
-    One ``contains`` test per topic, taken in priority order;
-    :data:`features.patterns.OTHER_TOPIC` without a match. A single union of
-    all topics, or an alternative that starts with a character class (the
-    arithmetic pattern ``\\d\\s*[+*^=]...``), defeats the regex engine's
-    literal prefilter and costs several times as much as these tests together,
-    so such alternatives get a test of their own.
-    """
-    lowered = pl.col(_LOWER)
-    label = pl.lit(OTHER_TOPIC)
-    for topic in reversed(TOPICS):
-        patterns = [p for alternatives in topic.by_language.values() for p in alternatives]
-        literal = [p for p in patterns if not p.startswith("\\d")]
-        classed = [p for p in patterns if p.startswith("\\d")]
-        mentioned = pl.any_horizontal(
-            lowered.str.contains(regex) for regex in ["(?:" + "|".join(literal) + ")", *classed]
-        )
-        label = pl.when(mentioned).then(pl.lit(topic.label)).otherwise(label)
-    return _known("prompt", label)
-
-
-def _content_columns() -> list[pl.Expr]:
-    """Expressions of the :data:`CONTENT_SCHEMA` columns, over the staging columns.
-
-    They read the staging columns that :func:`with_content` adds first.
-
-    Returns
-    -------
-    list of pl.Expr
-        One expression per :data:`CONTENT_SCHEMA` column, in that order, with
-        exactly those names and types.
-    """
-    prompt = pl.col("prompt")
-    system = pl.col("system_prompt")
-    return [
-        prompt.str.len_chars().cast(pl.Int32).alias("prompt_chars"),
-        _known("prompt", pl.col(_LOWER).str.strip_chars().hash(_PROMPT_SEED)).alias("prompt_hash"),
-        _template_sig(head=True).alias("template_sig"),
-        _template_sig(head=False).alias("template_tail_sig"),
-        pl.coalesce(_text_lsh(), _simhash_lsh()).alias("prompt_lsh"),
-        _known("system_prompt", system.str.strip_chars().hash(_SYSTEM_SEED)).alias(
-            "system_prompt_hash"
+    chars, prompt_hash, head, tail, system_hash, *scores, topic, keys, n_keys, has_keys = (
+        _kernel().compute(prompt, system, simhash, pl.thread_pool_size())
+    )
+    unknown = ~prompt[2]
+    offsets = np.zeros(len(n_keys) + 1, np.int64)
+    np.cumsum(n_keys, out=offsets[1:])
+    columns = {
+        "prompt_chars": pa.array(chars, mask=unknown),
+        "prompt_hash": pa.array(prompt_hash, mask=unknown),
+        "template_sig": pa.array(head, mask=unknown),
+        "template_tail_sig": pa.array(tail, mask=unknown),
+        "prompt_lsh": pa.LargeListArray.from_arrays(
+            pa.array(offsets), pa.array(keys), mask=pa.array(~has_keys)
         ),
-        _score(COT).alias("cot_score"),
-        _score(RUBRIC).alias("rubric_score"),
-        _score(RECONSTRUCT).alias("reconstruct_score"),
-        _topic().alias("topic"),
-    ]
+        "system_prompt_hash": pa.array(system_hash, mask=~system[2]),
+        **{
+            name: pa.array(values, mask=unknown)
+            for name, values in zip(_FAMILIES, scores, strict=True)
+        },
+        "topic": _TOPIC_LABELS.take(pa.array(topic, mask=unknown)),
+    }
+    struct = pl.Series(pa.StructArray.from_arrays(list(columns.values()), list(columns)))
+    return struct.cast(_SIGNALS_DTYPE)
+
+
+def content_signals() -> pl.Expr:
+    """The :data:`CONTENT_SCHEMA` columns of each row, as one struct expression.
+
+    Reads ``prompt``, ``system_prompt`` and ``prompt_simhash``. The kernel runs
+    once per batch of rows (elementwise, so polars may split a frame).
+    """
+    return pl.struct("prompt", "system_prompt", "prompt_simhash").map_batches(
+        _signals, return_dtype=_SIGNALS_DTYPE, is_elementwise=True
+    )
 
 
 def with_content(events: Frame) -> Frame:
     """``events`` with the :data:`CONTENT_SCHEMA` columns added.
 
     ``events`` is any frame with String columns ``prompt``, ``system_prompt``
-    and ``prompt_simhash`` (nullable). Text shared by several signals is
-    lower-cased once, into staging columns that are dropped again.
+    and ``prompt_simhash`` (nullable).
     """
-    prompt = pl.col("prompt")
-    staging = [
-        prompt.str.to_lowercase().alias(_LOWER),
-        pl.col("system_prompt").fill_null("").str.to_lowercase().alias(_SYSTEM_LOWER),
-        prompt.str.slice(0, CJK_PROBE_CHARS).str.contains(f"[{_CJK}]").alias(_IS_CJK),
-    ]
-    return (
-        events.with_columns(staging)
-        .with_columns(_content_columns())
-        .drop(_LOWER, _SYSTEM_LOWER, _IS_CJK)
-    )
+    return events.with_columns(content_signals().alias(_SIGNALS)).unnest(_SIGNALS)

@@ -405,3 +405,127 @@ def test_patterns_are_lower_case_for_lower_cased_text() -> None:
 def test_catalog_documents_the_content_columns_and_is_rendered() -> None:
     assert [feature.name for feature in CONTENT_FEATURES] == list(CONTENT_SCHEMA)
     assert MARKDOWN_PATH.read_text(encoding="utf-8") == render_markdown()
+
+
+# -- the native kernel against its definitions, evaluated by polars' regex engine ---------
+
+#: The regular expressions that define the template tokens (features.content).
+_CJK = r"\p{Han}\p{Hiragana}\p{Katakana}"
+_TOKEN = rf"(?:[{_CJK}]|[\w--[{_CJK}]]+)"
+HEAD_TOKENS = rf"^\W*(?:{_TOKEN}\W*){{1,8}}"
+TAIL_TOKENS = rf"(?:{_TOKEN}\W*){{1,8}}$"
+#: Pieces random prompts are made of: ASCII and other scripts, digits,
+#: punctuation, letters with diacritics next to word boundaries, and pattern
+#: phrases of every family and language.
+PIECES = [
+    "step by step",
+    "étape par étape",
+    "xétape par étape",
+    "schritt für schritt",
+    "paso a paso",
+    "一步一步",
+    "ステップバイステップ",
+    "score this answer",
+    "rubric",
+    "reconstruct the reasoning",
+    "écrire",
+    "naïve",
+    "über",
+    "ok",
+    "id 4411",
+    "17",
+    "٣٤",
+    "²",
+    "漢字",
+    "かな",
+    "カナ",
+    "한국어",
+    "русский",
+    "_x_",
+    "--",
+    "...",
+    "!?",
+    "final answer",
+    "python code",
+    "translate",
+    "e = mc^2",
+    "3 + 4 =",
+    " ",
+    "  ",
+    "\t",
+]
+
+
+def random_prompts(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        words = rng.choices(PIECES, k=rng.randint(1, 40))
+        out.append("".join(w + rng.choice(["", " ", " ", ", ", "\n"]) for w in words))
+    return out
+
+
+def test_template_tokens_follow_their_regex_definition() -> None:
+    """Equal signatures exactly where the defining regex extracts equal normalised text."""
+    prompts = random_prompts(3, 600)
+    lower = pl.Series(prompts).str.to_lowercase()
+
+    def extracted(window: pl.Series, pattern: str) -> list[str]:
+        found = window.str.extract_all(pattern).list.first().fill_null("")
+        return found.str.replace_all(r"\d+", "0").to_list()
+
+    heads = extracted(lower.str.slice(0, 96), HEAD_TOKENS)
+    tails = extracted(lower.str.slice(-96), TAIL_TOKENS)
+    out = signals(prompts)
+    for column, expected in (("template_sig", heads), ("template_tail_sig", tails)):
+        sigs = out[column].to_list()
+        by_text: dict[str, set[int]] = {}
+        by_sig: dict[int, set[str]] = {}
+        for text, sig in zip(expected, sigs, strict=True):
+            by_text.setdefault(text, set()).add(sig)
+            by_sig.setdefault(sig, set()).add(text)
+        assert all(len(s) == 1 for s in by_text.values()), column
+        assert all(len(t) == 1 for t in by_sig.values()), column
+        assert len(by_sig) > 50
+
+
+@pytest.mark.parametrize(
+    ("column", "tiers"),
+    [("cot_score", COT), ("rubric_score", RUBRIC), ("reconstruct_score", RECONSTRUCT)],
+)
+def test_scores_follow_their_regex_definition(column: str, tiers: tuple[PatternSet, ...]) -> None:
+    """The weight of the strongest tier whose expression polars finds in the text."""
+    prompts = random_prompts(5, 800)
+    lower = pl.Series(prompts).str.to_lowercase()
+    expected = (
+        pl.DataFrame({"t": lower})
+        .select(
+            pl.max_horizontal(
+                pl.when(pl.col("t").str.contains(tier.regex)).then(tier.weight).otherwise(0.0)
+                for tier in tiers
+            )
+        )
+        .to_series()
+    )
+    got = signals(prompts)[column]
+    assert got.to_list() == pytest.approx(expected.to_list())
+    assert (got > 0).sum() > 20
+
+
+def test_topics_follow_their_regex_definition() -> None:
+    """The first topic, in priority order, whose expression polars finds in the text."""
+    prompts = random_prompts(9, 800) + [
+        example for ex in TOPIC_EXAMPLES.values() for example in ex.values()
+    ]
+    lower = pl.Series(prompts).str.to_lowercase()
+    label = pl.lit("other")
+    for topic in reversed(TOPICS):
+        label = (
+            pl.when(pl.col("t").str.contains(topic.regex))
+            .then(pl.lit(topic.label))
+            .otherwise(label)
+        )
+    expected = pl.DataFrame({"t": lower}).select(label).to_series()
+    got = signals(prompts)["topic"]
+    assert got.to_list() == expected.to_list()
+    assert got.n_unique() == len(TOPICS) + 1
