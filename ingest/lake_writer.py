@@ -54,7 +54,7 @@ import polars as pl
 import pyarrow as pa
 from kafka import ConsumerRebalanceListener
 from kafka.errors import CommitFailedError, IllegalStateError, RetriableError
-from kafka.structs import OffsetAndMetadata
+from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from distillwatch.settings import Settings
 from ingest import kafka_io, lake
@@ -228,7 +228,7 @@ class LakeWriter:
                 if not self._consumer.assignment():
                     last_data = now  # idle time counts only once partitions are ours
                 elif until_idle_s is not None and now - last_data >= until_idle_s:
-                    if self._lag() == 0:
+                    if self._topic_lag() == 0:
                         break
                     last_data = now
             self._write_remaining(list(self._buffers))
@@ -470,6 +470,28 @@ class LakeWriter:
             return 0
         ends = self._consumer.end_offsets(list(assigned))
         return sum(max(0, ends[tp] - self._consumer.position(tp)) for tp in assigned)
+
+    def _topic_lag(self) -> int:
+        """Messages of the whole topic the group has not consumed yet.
+
+        Partitions this writer owns count from its position; the others from
+        the group's committed offset. An idle writer must not stop while
+        another member still holds lag: after a crash, the dead member keeps
+        its partitions until its session times out, and only then are they
+        reassigned.
+        """
+        ours = self._consumer.assignment()
+        partitions = self._consumer.partitions_for_topic(self.topic) or set()
+        others = [TopicPartition(self.topic, p) for p in partitions]
+        others = [tp for tp in others if tp not in ours]
+        lag = self._lag()
+        if others:
+            ends = self._consumer.end_offsets(others)
+            starts = self._consumer.beginning_offsets(others)
+            for tp in others:
+                committed = self._consumer.committed(tp)
+                lag += max(0, ends[tp] - (starts[tp] if committed is None else committed))
+        return lag
 
     def _log_progress(self, elapsed_s: float) -> None:
         c = self.counts

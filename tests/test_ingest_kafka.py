@@ -14,8 +14,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 from kafka import KafkaConsumer
+from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from distillwatch.settings import Settings
+from ingest import kafka_io
 from ingest.lake_writer import LakeWriter
 from ingest.local_broker import LocalBroker
 from ingest.producer import publish
@@ -260,3 +262,34 @@ def test_broker_restart_mid_ingest(
     assert writer.returncode == 0, err[-3000:]
     _final_run(topic, tmp_path, env)
     _assert_exactly_once(tmp_path, n)
+
+
+def test_idle_check_counts_the_lag_of_partitions_others_hold(
+    kafka_settings: Settings, topic: str
+) -> None:
+    """An idle writer may stop only when the whole topic is consumed by the group.
+
+    After a crash, the dead member keeps its partitions until its session times
+    out; a writer that counted only its own partitions stopped early (the
+    kill -9 test caught it now and then). Partitions the writer does not own
+    count from the group's committed offset, or from the start without one.
+    """
+    n = 2000
+    publish(kafka_settings, topic, [make_lines(n)])
+    settings = Settings.from_env(
+        kafka_bootstrap=kafka_settings.bootstrap_servers, ingest_group=f"g-{topic}"
+    )
+    writer = LakeWriter(settings, topic, Path("unused"))
+    consumer = kafka_io.consumer(settings, settings.ingest_group)
+    writer._consumer = consumer
+    try:
+        partitions = sorted(consumer.partitions_for_topic(topic))
+        ours, theirs = TopicPartition(topic, partitions[0]), TopicPartition(topic, partitions[1])
+        consumer.assign([ours])
+        consumer.seek_to_end(ours)
+        ends = consumer.end_offsets([ours, theirs])
+        assert writer._topic_lag() == n - ends[ours]
+        consumer.commit({theirs: OffsetAndMetadata(ends[theirs], "", -1)})
+        assert writer._topic_lag() == n - ends[ours] - ends[theirs]
+    finally:
+        consumer.close(autocommit=False)
