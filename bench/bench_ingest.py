@@ -4,7 +4,8 @@ Produces ~1M simulator events (prompt text included) into a fresh topic, then
 measures, in the same run and on the same topic:
 
 (a) raw kafka-python consumption with no processing,
-(b) ``distillwatch ingest`` (bulk decode, validation, content fingerprints, Parquet),
+(b) ``distillwatch ingest`` (bulk decode, validation, content fingerprints, Parquet)
+    with one writer process per core, and (b1) with a single process,
 (c) a naive writer: ``json.loads`` per record + ``pa.Table.from_pylist`` + Parquet.
 
 Targets: (b)/(a) >= 0.8 and (b)/(c) >= 5.
@@ -31,7 +32,7 @@ from features.content import with_content
 from ingest import kafka_io
 from ingest.decode import decode
 from ingest.jsonl import iter_line_chunks
-from ingest.lake_writer import LakeWriter
+from ingest.lake_writer import Counts, run_writers
 from ingest.local_broker import kafka_available
 from ingest.producer import publish
 from ingest.schema import INPUT_SCHEMA
@@ -48,6 +49,19 @@ def raw_consume(settings, topic: str, n: int) -> float:  # type: ignore[no-untyp
     elapsed = time.perf_counter() - (started or time.perf_counter())
     consumer.close()
     return elapsed
+
+
+def lake_writer(settings, topic: str, lake: Path, workers: int) -> tuple[Counts, float]:  # type: ignore[no-untyped-def]
+    """``distillwatch ingest`` with ``workers`` processes, a fresh group: counts, CPU seconds."""
+    writer_settings = type(settings).from_env(ingest_group=f"bench-{topic}-{workers}")
+    before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    counts = run_writers(writer_settings, topic, lake, workers, until_idle_s=3)
+    after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(
+        a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime
+        for a, b in zip(after, before, strict=True)
+    )
+    return counts, cpu
 
 
 def naive_writer(settings, topic: str, n: int, out: Path) -> float:  # type: ignore[no-untyped-def]
@@ -120,10 +134,9 @@ def main() -> None:
         cpu = time.process_time()
         raw_s = raw_consume(settings, topic, n)
         raw_cpu = time.process_time() - cpu
-        writer_settings = type(settings).from_env(ingest_group=f"bench-{topic}")
-        cpu = time.process_time()
-        counts = LakeWriter(writer_settings, topic, work / "lake").run(until_idle_s=3)
-        writer_cpu = time.process_time() - cpu
+        single = lake_writer(settings, topic, work / "lake1", 1)[0]
+        workers = os.cpu_count() or 1
+        counts, writer_cpu = lake_writer(settings, topic, work / "lake", workers)
         (work / "naive").mkdir()
         naive_s = naive_writer(settings, topic, n, work / "naive")
     shutil.rmtree(work, ignore_errors=True)
@@ -138,13 +151,14 @@ def main() -> None:
     rates = {
         "produce (kafka-python producer)": n / produce_s,
         "(a) raw kafka-python consume": n / raw_s,
-        "(b) distillwatch lake writer": counts.consumed / counts.busy_s,
+        "(b1) lake writer, 1 process": single.consumed / single.busy_s,
+        f"(b) lake writer, {workers} processes": counts.consumed / counts.busy_s,
         "(c) naive json.loads writer": n / naive_s,
     }
     print(f"\ningest benchmark: {n:,} events, {mb:,.0f} MB of JSON ({mb * 1e6 / n:.0f} B/event)")
     for name, rate in rates.items():
         print(f"  {name:34s} {rate:>10,.0f} events/s")
-    writer = rates["(b) distillwatch lake writer"]
+    writer = rates[f"(b) lake writer, {workers} processes"]
     print(
         f"  writer / raw client      {writer / rates['(a) raw kafka-python consume']:.2f}"
         "   (target >= 0.80)"
@@ -154,8 +168,8 @@ def main() -> None:
         "   (target >= 5)"
     )
     print(f"  accepted {counts.accepted:,} rejected {counts.rejected:,}; peak RSS {rss_gb:.2f} GB")
-    # CPU per event, all threads of this process (the broker excluded): what the
-    # ratio above can reach on a machine with this many cores.
+    # CPU per event, all threads and writer processes (the broker excluded): what
+    # the ratio above can reach on a machine with this many cores.
     print(
         f"  CPU per event: raw client {raw_cpu * 1e6 / n:.1f} us, "
         f"lake writer {writer_cpu * 1e6 / counts.consumed:.1f} us "

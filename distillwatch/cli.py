@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -79,11 +80,20 @@ def _cmd_produce(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from ingest.lake_writer import LakeWriter
+    from ingest.lake_writer import run_writers
 
-    writer = LakeWriter(settings, args.topic, args.lake)
-    with progress(f"ingesting {args.topic} -> {args.lake}") as update:
-        counts = writer.run(until_idle_s=args.until_idle, on_progress=lambda c: update(c.consumed))
+    if args.workers is not None:
+        settings = replace(settings, ingest_workers=args.workers)
+    workers = settings.ingest_processes
+    with progress(f"ingesting {args.topic} -> {args.lake} ({workers} writers)") as update:
+        counts = run_writers(
+            settings,
+            args.topic,
+            args.lake,
+            workers,
+            until_idle_s=args.until_idle,
+            on_progress=update,
+        )
     print(
         f"consumed {counts.consumed}: accepted {counts.accepted}, quarantined {counts.rejected} "
         f"({counts.batches} batches, {counts.files} files)"
@@ -251,6 +261,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="SECONDS",
         help="stop after this many seconds without new messages (default: run until signalled)",
+    )
+    ingest.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="writer processes sharing the partitions; 0: one per core "
+        "(default: DISTILLWATCH_INGEST_WORKERS, 1)",
     )
     ingest.set_defaults(func=_cmd_ingest)
 

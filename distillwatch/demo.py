@@ -68,7 +68,7 @@ def run_demo(
     from distillwatch.simulator import PRESETS, write_simulation
     from features.jobs import build_range
     from ingest.lake import event_hours
-    from ingest.lake_writer import LakeWriter
+    from ingest.lake_writer import run_writers
     from ingest.local_broker import kafka_available
     from ingest.producer import produce_file
     from models.evaluate import evaluate
@@ -93,7 +93,8 @@ def run_demo(
         with _step(result, "produce into Kafka", say):
             produce_file(run_settings, events, topic)
         with _step(result, "ingest Kafka -> lake", say):
-            counts = LakeWriter(run_settings, topic, lake).run(until_idle_s=3)
+            workers = run_settings.ingest_processes
+            counts = run_writers(run_settings, topic, lake, workers, until_idle_s=3)
             result.ingested, result.quarantined = counts.accepted, counts.rejected
         with _step(result, "online scoring (river)", say):
             result.scored_flags = run_scorer(run_settings, topic, lake, until_idle_s=3).flags
@@ -138,6 +139,7 @@ def _for_demo(settings: Settings, lake: Path, topic: str, run_id: str) -> Settin
         ingest_group=f"demo-lake-writer-{run_id}",
         score_group=f"demo-scorer-{run_id}",
         log_interval_s=30.0,
+        ingest_workers=0,  # one lake writer process per core
     )
 
 

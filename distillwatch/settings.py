@@ -103,6 +103,15 @@ class Settings:
     poll_max_records: int = 20_000
     #: Processes decoding input files in batch runs (``detect``); 0: one per core.
     decode_workers: int = 0
+    #: Lake writer processes of ``distillwatch ingest`` (members of one consumer
+    #: group, sharing the topic's partitions); 0: one per core.
+    ingest_workers: int = 1
+
+    @property
+    def ingest_processes(self) -> int:
+        """The number of lake writer processes :attr:`ingest_workers` asks for."""
+        return self.ingest_workers or os.cpu_count() or 1
+
     #: Seconds between progress/lag log lines of long-running consumers.
     log_interval_s: float = 10.0
 

@@ -37,10 +37,14 @@ writer stops, loses a partition, or the stream is idle.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import logging
+import multiprocessing
+import os
 import queue
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -71,6 +75,8 @@ _NO_TS = np.iinfo(np.int64).min
 class Counts:
     """Running totals; ``accepted + rejected == consumed`` once buffers are written."""
 
+    #: Records received from Kafka (decoded or about to be).
+    received: int = 0
     consumed: int = 0
     accepted: int = 0
     rejected: int = 0
@@ -78,6 +84,24 @@ class Counts:
     files: int = 0
     #: Seconds from the first record received to the last batch written.
     busy_s: float = 0.0
+    #: ``time.monotonic()`` of the first record received and of the last batch
+    #: written (system-wide clock: comparable across the processes of one machine).
+    first_data_at: float | None = None
+    last_write_at: float | None = None
+
+    @classmethod
+    def combined(cls, parts: list[Counts]) -> Counts:
+        """Totals of several writers; ``busy_s`` from the first record of any to the last write."""
+        total = cls()
+        for part in parts:
+            for name in ("received", "consumed", "accepted", "rejected", "batches", "files"):
+                setattr(total, name, getattr(total, name) + getattr(part, name))
+        starts = [p.first_data_at for p in parts if p.first_data_at is not None]
+        ends = [p.last_write_at for p in parts if p.last_write_at is not None]
+        if starts and ends:
+            total.first_data_at, total.last_write_at = min(starts), max(ends)
+            total.busy_s = total.last_write_at - total.first_data_at
+        return total
 
 
 @dataclass
@@ -179,7 +203,8 @@ class LakeWriter:
         The calling thread polls Kafka and commits; the decoder and the file
         writer threads work behind it (see module docstring), so fetching,
         decoding and writing overlap. ``on_progress(counts)`` is called after
-        every poll that returned records.
+        every poll that returned records (``counts.received`` is up to date;
+        the decoded counts follow a little behind).
         """
         writer = self
 
@@ -216,6 +241,7 @@ class LakeWriter:
                 if polled:
                     last_data = now
                     first_data = now if first_data is None else first_data
+                    self.counts.received += sum(len(records) for records in polled.values())
                     self._submit(polled)
                     if on_progress is not None:
                         on_progress(self.counts)
@@ -235,6 +261,8 @@ class LakeWriter:
             self._commit_ready()
             if first_data is not None:
                 self.counts.busy_s = self._last_write - first_data
+                self.counts.first_data_at = first_data
+                self.counts.last_write_at = self._last_write
             self._log_progress(time.monotonic() - started)
         finally:
             self._work.put(None)
@@ -508,3 +536,107 @@ class LakeWriter:
 
 
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def run_writers(
+    settings: Settings,
+    topic: str,
+    lake_dir: Path,
+    workers: int,
+    *,
+    until_idle_s: float | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> Counts:
+    """Run ``workers`` lake writers as processes of one consumer group; return their totals.
+
+    Decoding and writing a batch costs several times what kafka-python spends
+    fetching it, and that fetching holds the GIL, so one process cannot keep
+    more than about one core busy. Each worker is an ordinary member of the
+    writer group: Kafka shares the partitions among them, and the exactly-once
+    protocol is per partition (see module docstring), so it holds whatever the
+    number of workers; more workers than partitions leave some idle.
+
+    SIGTERM and SIGINT are passed on to every worker, which writes what it
+    holds, commits and exits. If a worker fails, the others are stopped the
+    same way and :class:`RuntimeError` is raised. ``on_progress`` receives the
+    records received by all workers so far, about twice a second.
+    """
+    if workers <= 1:
+        writer = LakeWriter(settings, topic, lake_dir)
+        report = None if on_progress is None else (lambda c: on_progress(c.received))
+        return writer.run(until_idle_s, report)
+    context = multiprocessing.get_context("spawn")
+    results: Any = context.Queue()
+    received = [context.Value("q", 0, lock=False) for _ in range(workers)]
+    job = (settings, topic, lake_dir, until_idle_s)
+    processes = [
+        context.Process(target=_worker, args=(job, received[i], results), name=f"lake-writer-{i}")
+        for i in range(workers)
+    ]
+
+    def forward(signum: int, _frame: object) -> None:
+        for process in processes:
+            if process.is_alive() and process.pid is not None:
+                os.kill(process.pid, signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, forward) for sig in _STOP_SIGNALS}
+    parts: list[Counts] = []
+    try:
+        for process in processes:
+            process.start()
+        while len(parts) < workers:
+            try:
+                parts.append(results.get(timeout=0.5))
+            except queue.Empty:
+                if any(p.exitcode not in (None, 0) for p in processes):
+                    forward(signal.SIGTERM, None)
+                    break
+            if on_progress is not None:
+                on_progress(sum(value.value for value in received))
+        for process in processes:
+            process.join()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    failed = [p for p in processes if p.exitcode != 0]
+    if failed:
+        codes = ", ".join(f"{p.name}: exit code {p.exitcode}" for p in failed)
+        raise RuntimeError(f"lake writer workers failed ({codes}); see their log lines")
+    return Counts.combined(parts)
+
+
+def _die_with_parent() -> None:
+    """Have the kernel kill this process when its parent dies (Linux).
+
+    A writer killed with SIGKILL cannot stop its workers; without this they
+    would go on consuming as orphans, and a supervisor restarting the writer
+    would start a second set.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+#: ``prctl`` option: the signal a process receives when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _worker(job: tuple[Settings, str, Path, float | None], received: Any, results: Any) -> None:
+    """One worker process of :func:`run_writers`: a :class:`LakeWriter` run, its counts queued."""
+    settings, topic, lake_dir, until_idle_s = job
+    _die_with_parent()
+    name = multiprocessing.current_process().name
+    logging.basicConfig(
+        level=logging.INFO, format=f"%(asctime)s %(levelname)s {name} %(name)s: %(message)s"
+    )
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+
+    def report(counts: Counts) -> None:
+        received.value = counts.received
+
+    counts = LakeWriter(settings, topic, lake_dir).run(until_idle_s, report)
+    report(counts)
+    results.put(counts)

@@ -18,7 +18,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from distillwatch.settings import Settings
 from ingest import kafka_io
-from ingest.lake_writer import LakeWriter
+from ingest.lake_writer import LakeWriter, run_writers
 from ingest.local_broker import LocalBroker
 from ingest.producer import publish
 from ingest.schema import LAKE_SCHEMA
@@ -293,3 +293,73 @@ def test_idle_check_counts_the_lag_of_partitions_others_hold(
         assert writer._topic_lag() == n - ends[ours] - ends[theirs]
     finally:
         consumer.close(autocommit=False)
+
+
+def test_several_writer_processes_share_the_partitions(
+    kafka_settings: Settings, topic: str, tmp_path: Path
+) -> None:
+    """Two writer processes of one group land every event exactly once between them."""
+    n = 4000
+    publish(kafka_settings, topic, [make_lines(n)])
+    settings = Settings.from_env(
+        kafka_bootstrap=kafka_settings.bootstrap_servers,
+        flush_records=600,
+        ingest_group=f"g-{topic}",
+    )
+    seen: list[int] = []
+    counts = run_writers(
+        settings, topic, tmp_path, workers=2, until_idle_s=3, on_progress=seen.append
+    )
+    assert (counts.consumed, counts.accepted, counts.rejected) == (n, n, 0)
+    assert counts.busy_s > 0 and seen and max(seen) == n
+    _assert_exactly_once(tmp_path, n)
+    partitions = {
+        json.loads(p.read_text())["partition"] for p in tmp_path.rglob("ingest_log/**/*.json")
+    }
+    assert partitions == set(range(settings.topic_partitions))
+
+
+def _stat(pid: int) -> list[str]:
+    """Fields of ``/proc/PID/stat`` after the command name (state, parent, ...); [] if gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid``."""
+    pids = (int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit())
+    return [child for child in pids if _stat(child)[1:2] == [str(pid)]]
+
+
+def _alive(pid: int) -> bool:
+    """Running or sleeping (a zombie waiting to be reaped has exited)."""
+    return _stat(pid)[:1] not in ([], ["Z"], ["X"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
+def test_killing_the_writer_kills_its_worker_processes(
+    kafka_env: dict[str, str], topic: str, tmp_path: Path
+) -> None:
+    """kill -9 of ``distillwatch ingest --workers 2`` leaves no orphan consuming on."""
+    env = kafka_env | {"DISTILLWATCH_INGEST_GROUP": f"g-{topic}"}
+    writer = subprocess.Popen(
+        [*_writer_cmd(topic, tmp_path), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    children: list[int] = []
+    while len(children) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        children = _children(writer.pid)
+    assert len(children) >= 2, "the worker processes never started"
+    time.sleep(2)  # let them get going
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    deadline = time.monotonic() + 20
+    while any(map(_alive, children)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in children if _alive(pid)]
