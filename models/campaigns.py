@@ -7,7 +7,9 @@ produce (:func:`tie_families`):
 
 * a shared payment instrument (``payment`` ≥ :data:`PAYMENT_TIE`), or
 * a shared client address seen by few accounts (``ip`` ≥ :data:`IP_TIE`;
-  mobile carrier-grade NAT addresses are blanked before linking), or
+  mobile carrier-grade NAT addresses are blanked before linking; such a tie
+  alone counts :data:`ADDRESS_ONLY_TIE` of a tie towards membership, as VPN
+  and proxy exits put strangers on one address), or
 * synchronised activity (``sync`` ≥ :data:`SYNC_TIE` over at least
   :data:`SYNC_MIN_BINS` shared 5-minute slots, measured over days), or
 * shared prompt content *and* shared network (template / near-duplicate prompt
@@ -26,7 +28,7 @@ NAT on one card is tied together tightly, but it neither forms a campaign nor
 bridges two (it is not in the graph); a batch pipeline neither.
 
 **Groups** (:func:`find_campaigns`): connected components of the tied pairs;
-then, per account, its *likeness* to its tied neighbours (extraction,
+then, per account, its *likeness* to its typical tied neighbour (extraction,
 long-output and logit-harvest profile) and its *membership* (ties to alike
 neighbours, counted against its volume, times likeness); the campaigns are the
 components of the ties between *core* members (membership ≥
@@ -94,6 +96,8 @@ MIN_NODE_ACTIVITY = 0.08
 MIN_CAMPAIGN_ACCOUNTS = 3
 #: Ties inside its group at which an account's membership is full.
 FULL_MEMBERSHIP_TIES = 3
+#: Weight of a tie by a shared address alone in an account's membership ties.
+ADDRESS_ONLY_TIE = 0.5
 #: Members with at least this membership make up the campaign: its evidence is
 #: computed on them, and only they carry its id.
 CORE_MEMBERSHIP = 0.5
@@ -278,10 +282,17 @@ class Groups:
         """Per row, ties to partners for which ``partner`` (a bool per row) is True.
 
         A shared payment instrument counts as :data:`FULL_MEMBERSHIP_TIES` ties:
-        it is proof of a common operator on its own.
+        it is proof of a common operator on its own. A shared address alone
+        (network family only) counts :data:`ADDRESS_ONLY_TIE` of a tie: commercial
+        VPN and proxy exits put strangers on one address within the same half
+        hour, so it takes several of them, or a second kind of evidence.
         """
         n = len(self.label)
-        weight = np.where((self.families & _BIT["payment"]) > 0, FULL_MEMBERSHIP_TIES, 1.0)
+        weight = np.where(
+            (self.families & _BIT["payment"]) > 0,
+            FULL_MEMBERSHIP_TIES,
+            np.where(self.families == _BIT["network"], ADDRESS_ONLY_TIE, 1.0),
+        )
         return np.bincount(self.a, weight * partner[self.b], minlength=n) + np.bincount(
             self.b, weight * partner[self.a], minlength=n
         )
@@ -316,7 +327,8 @@ def likeness(own: list[np.ndarray], reference: list[np.ndarray]) -> np.ndarray:
 
     ``own`` and ``reference`` hold, per profile dimension (extraction share,
     long-output extraction share, logit-harvest share), the account's value and
-    the reference value (the mean of its tied neighbours). On every dimension
+    the reference value (the median of its tied neighbours, see
+    :func:`neighbour_median`). On every dimension
     where the reference is active (≥ 0.05) the account must reach half its
     level; the likeness is the worst ratio over those dimensions (capped at 1).
     A tutoring app that asks for step-by-step answers with short outputs is not
@@ -371,13 +383,31 @@ class Assignment:
     groups: Groups
 
 
-def _neighbour_mean(groups: Groups, values: np.ndarray) -> np.ndarray:
+def neighbour_median(groups: Groups, values: np.ndarray) -> np.ndarray:
+    """Per row, the median of ``values`` over its tied neighbours (0 without neighbours).
+
+    The median, not the mean: a campaign whose accounts draw varied client
+    settings (a few with long output caps, most without) has a typical member
+    without long outputs, and one long-output neighbour must not make the others
+    unlike their neighbourhood; a tutoring app tied to accounts that all harvest
+    long reasoning still has a long-output median. Vectorised: the (row,
+    neighbour value) pairs are sorted once and the middle of each row's run taken.
+    """
     n = len(groups.label)
-    degree = np.bincount(groups.a, minlength=n) + np.bincount(groups.b, minlength=n)
-    total = np.bincount(groups.a, values[groups.b], minlength=n) + np.bincount(
-        groups.b, values[groups.a], minlength=n
-    )
-    return total / np.maximum(degree, 1)
+    rows = np.concatenate([groups.a, groups.b])
+    neighbour_values = np.nan_to_num(np.concatenate([values[groups.b], values[groups.a]]))
+    out = np.zeros(n, dtype=np.float64)
+    if len(rows) == 0:
+        return out
+    order = np.lexsort((neighbour_values, rows))
+    rows, neighbour_values = rows[order], neighbour_values[order]
+    starts = np.searchsorted(rows, np.arange(n), side="left")
+    counts = np.bincount(rows, minlength=n)
+    has = counts > 0
+    low = starts[has] + (counts[has] - 1) // 2
+    high = starts[has] + counts[has] // 2
+    out[has] = 0.5 * (neighbour_values[low] + neighbour_values[high])
+    return out
 
 
 def _supported(a: np.ndarray, b: np.ndarray, families: np.ndarray) -> np.ndarray:
@@ -426,7 +456,7 @@ def find_campaigns(
     groups = group_accounts(store, active)
     candidate = groups.sizes() >= MIN_CAMPAIGN_ACCOUNTS
     alike = np.where(
-        candidate, likeness(profile, [_neighbour_mean(groups, p) for p in profile]), 0.0
+        candidate, likeness(profile, [neighbour_median(groups, p) for p in profile]), 0.0
     )
     member = np.where(candidate, membership(groups.tied_to(alike >= 1.0), n_requests, alike), 0.0)
     core = member >= CORE_MEMBERSHIP

@@ -35,8 +35,8 @@ batch pipeline sending 10,000 requests an hour costs the campaign search no
 more than a customer sending 25 an hour.
 
 Memory per active account: the state's columns (:data:`models.state.BYTES_PER_ACCOUNT`,
-140 bytes) and its id in the index (about 150 bytes), its latest payment
-fingerprint / prefix / user agent (about 250 bytes) and its latest model
+180 bytes, with its 256-bit template sketch) and its id in the index (about 150
+bytes), its latest payment fingerprint / prefix / user agent (about 250 bytes) and its latest model
 feature vector (for verdicts, about 1.2 KB as a dict), so under 2 KB; plus its
 5-minute activity slots of the sync span and its ties, both bounded by the
 retention.

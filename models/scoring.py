@@ -13,8 +13,9 @@ term                        max    quantity (ramp from → to)
 ``extraction``              6.0    share of requests eliciting chain-of-thought, rubric
                                    grading or reasoning reconstruction (0.10 → 0.40)
 ``long_output_extraction``  5.0    share of requests that do so with ``max_tokens`` ≥ 8,000
-                                   (0 → 0.15), scaled by the corroborating points
-                                   (volume, fresh, hosting, flat timing, anomaly; full at 1)
+                                   (0 → 0.15), scaled by the corroborating points (full
+                                   at 1): volume, flat timing, anomaly, plus fresh and
+                                   hosting times the template-reuse ramp (0.10 → 0.30)
 ``extraction_volume``       1.5    number of such long-output requests (100 → 3,000, log)
 ``logit_harvest``           9.0    share of requests with a logit-bias map of ≥ 32 entries
                                    (0 → 0.5)
@@ -25,6 +26,14 @@ term                        max    quantity (ramp from → to)
 ``anomalous_usage``         0.75   smoothed HalfSpaceTrees score above the running mean
 ``reviewer_model``          ±4.0   verdict classifier's probability, once trained
 ==========================  =====  ==========================================================
+
+*Template reuse* is the share of the account's reasoning-elicitation requests
+that re-use a head template (``template_sig``) the account already used,
+estimated from a 256-bit sketch by linear counting and shrunk like the other
+shares (:func:`template_reuse`). It earns no points of its own; it decides
+whether a fresh account or a VPN / hosting exit corroborates long outputs: a
+harvesting pipeline fills a few templates with many problems (measured: 0.2 to
+0.99 for every campaign type), a new customer asks new questions (≈ 0).
 
 with a bias of :data:`OWN_BIAS`: a customer needs strong extraction evidence
 *and* something else (fresh account, large output caps, hosting, flat timing)
@@ -53,8 +62,13 @@ term                        max    quantity (ramp from → to)
 ``model_pivot``             1.5    share of members on a newly released model within 24 h
 ==========================  =====  ==========================================================
 
-It is *gated* by extraction (multiplied by a ramp of the mean extraction or
-logit-harvest share from 0.05 to 0.15): a group that does not harvest
+It is *gated* by extraction (multiplied by a ramp of the mean logit-harvest
+share from 0.05 to 0.15, or of the mean extraction share from 0.05 to 0.15
+times a ramp of the members' mean template reuse from
+:data:`CAMPAIGN_REUSE_LOW` to :data:`CAMPAIGN_REUSE_HIGH`, whichever is larger):
+customers of one commercial VPN who ask popular step-by-step questions share
+exit addresses and problem texts, but each asks new questions, whereas a
+campaign's members re-use its templates. A group that does not harvest
 reasoning or logits scores 0 however coordinated it is (a company behind one
 NAT, a lab on one grant card); and coordination alone (shared card and
 address, a handful of accounts, no freshness, no hosting, no flat timing) does
@@ -75,7 +89,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.state import NO_TIME, AccountState
+from models.signals import TEMPLATE_SKETCH_BITS
+from models.state import NO_TIME, SKETCH, AccountState
 
 FLAG_THRESHOLD = 0.6
 MEDIUM_THRESHOLD = 0.75
@@ -90,10 +105,14 @@ OWN_BIAS = -8.5
 #: Own-evidence terms that corroborate content evidence (see :func:`own_evidence`).
 CORROBORATING = (
     "extraction_volume",
-    "fresh_account",
-    "hosting_proxy",
     "flat_24h_timing",
     "anomalous_usage",
+)
+#: Own-evidence terms that corroborate content evidence only as far as the account
+#: re-uses its prompt templates (see :func:`own_evidence`).
+CORROBORATING_WITH_REUSE = (
+    "fresh_account",
+    "hosting_proxy",
 )
 CAMPAIGN_BIAS = -8.0
 #: An account counts as fresh when created at most this many days before its first request.
@@ -104,6 +123,17 @@ BURST_HOURS = 6.0
 PIVOT_HOURS = 24.0
 #: Seen for at least this long before the hour-of-day coverage counts.
 FLAT_MIN_SPAN_HOURS = 20.0
+
+#: State columns of the template sketch.
+SKETCH_WORDS: tuple[str, ...] = tuple(SKETCH)
+#: Template reuse (share of reasoning requests re-using a head template) from
+#: which fresh-account and hosting evidence start to corroborate long outputs, and
+#: at which they do fully.
+REUSE_LOW, REUSE_HIGH = 0.1, 0.3
+
+#: Members' mean template reuse from which reasoning extraction opens the campaign
+#: gate, and at which it does fully (see :func:`campaign_evidence`).
+CAMPAIGN_REUSE_LOW, CAMPAIGN_REUSE_HIGH = 0.02, 0.1
 
 _US_PER_HOUR = 3_600e6
 _US_PER_DAY = 86_400e6
@@ -161,6 +191,24 @@ class AccountRates:
     age_days: np.ndarray
     hour_coverage: np.ndarray
     span_hours: np.ndarray
+    template_reuse: np.ndarray
+
+
+def template_reuse(state: AccountState, rows: np.ndarray) -> np.ndarray:
+    """Share of reasoning-elicitation requests that re-use a head template, shrunk.
+
+    The distinct templates are estimated from the account's template sketch by
+    linear counting (``-m ln(1 - set bits / m)`` for an ``m``-bit sketch, exact
+    in expectation up to several times ``m`` templates); the repeats are the
+    requests beyond them, over the requests with a known template plus
+    :data:`PRIOR_REQUESTS` (so two requests on one template are not 50 % reuse).
+    """
+    words = np.stack([state[name][rows] for name in SKETCH_WORDS])
+    set_bits = np.bitwise_count(words).sum(axis=0).astype(np.float64)
+    m = float(TEMPLATE_SKETCH_BITS)
+    distinct = -m * np.log1p(-np.minimum(set_bits, m - 0.5) / m)
+    known = state["n_extraction_tmpl"][rows].astype(np.float64)
+    return np.clip(known - distinct, 0.0, None) / (known + PRIOR_REQUESTS)
 
 
 def account_rates(state: AccountState, rows: np.ndarray) -> AccountRates:
@@ -188,6 +236,7 @@ def account_rates(state: AccountState, rows: np.ndarray) -> AccountRates:
         age_days=age,
         hour_coverage=coverage,
         span_hours=(last - first) / _US_PER_HOUR,
+        template_reuse=template_reuse(state, rows),
     )
 
 
@@ -215,9 +264,15 @@ def own_evidence(
         "reviewer_model": np.where(np.isnan(verdict_p), 0.0, 4.0 * (2.0 * verdict_p - 1.0)),
     }
     # Long output caps on step-by-step prompts are what a curious customer also
-    # sends: they count fully only with behavioural corroboration (fresh account,
-    # hosting networks, flat timing, volume or anomaly), never on content alone.
-    corroboration = sum(points[k] for k in CORROBORATING)
+    # sends: they count fully only with behavioural corroboration (flat timing,
+    # volume or anomaly), never on content alone. A fresh account or a VPN /
+    # hosting exit is what a new customer asking new questions also has, so
+    # those corroborate only as far as the account re-uses its prompt templates
+    # (a harvesting pipeline fills a few templates; a person asks new questions).
+    reuse = ramp(rates.template_reuse, REUSE_LOW, REUSE_HIGH)
+    corroboration = sum(points[k] for k in CORROBORATING) + reuse * sum(
+        points[k] for k in CORROBORATING_WITH_REUSE
+    )
     points["long_output_extraction"] = (
         5.0 * ramp(rates.long_extraction, 0.0, 0.15) * np.clip(corroboration, 0.0, 1.0)
     )
@@ -249,6 +304,7 @@ class GroupStats:
     burst: np.ndarray
     pivot: np.ndarray
     pivot_hours: np.ndarray
+    template_reuse: np.ndarray
     tie_share: dict[str, np.ndarray]
 
 
@@ -301,6 +357,7 @@ def group_stats(
         burst=_fresh_burst(group, created_us, fresh, n_groups).astype(np.float64),
         pivot=mean(pivoted.astype(np.float64)),
         pivot_hours=fastest,
+        template_reuse=mean(rates.template_reuse),
         tie_share={family: mean(has.astype(np.float64)) for family, has in tie_kinds.items()},
     )
 
@@ -336,7 +393,8 @@ def campaign_evidence(stats: GroupStats) -> Evidence:
         "campaign_flat_timing": stats.flat,
         "model_pivot": stats.pivot_hours,
     }
-    gate = ramp(np.maximum(stats.extraction, stats.harvest), 0.05, 0.15)
+    reuse = ramp(stats.template_reuse, CAMPAIGN_REUSE_LOW, CAMPAIGN_REUSE_HIGH)
+    gate = np.maximum(ramp(stats.harvest, 0.05, 0.15), ramp(stats.extraction, 0.05, 0.15) * reuse)
     total = CAMPAIGN_BIAS + sum(points.values())
     return Evidence(points, values, sigmoid(total) * gate)
 

@@ -27,6 +27,15 @@ LONG_OUTPUT_TOKENS = 8_000
 #: distribution (logit harvesting, Carlini et al. 2024); evaluation harnesses
 #: bias a handful of answer tokens only.
 HARVEST_LOGIT_BIAS = 32
+#: Bits of the per-account sketch of the head templates its reasoning-elicitation
+#: requests used (a linear-counting bitmap, see :func:`models.scoring.account_rates`):
+#: :data:`TEMPLATE_SKETCH_WORDS` words of 64 bits.
+TEMPLATE_SKETCH_WORDS = 4
+TEMPLATE_SKETCH_BITS = 64 * TEMPLATE_SKETCH_WORDS
+#: Window columns of the template sketch, one 64-bit word each.
+TEMPLATE_SKETCH_COLUMNS: tuple[str, ...] = tuple(
+    f"det_tmpl_bits_{w}" for w in range(TEMPLATE_SKETCH_WORDS)
+)
 
 #: Columns of :func:`detection_aggregations`.
 DETECTION_COUNTS: tuple[str, ...] = (
@@ -39,6 +48,8 @@ DETECTION_COUNTS: tuple[str, ...] = (
     "det_harvest",
     "det_hosting",
     "det_hour_mask",
+    "det_extraction_tmpl",
+    *TEMPLATE_SKETCH_COLUMNS,
 )
 
 #: Window features fed to the river models, with the transform applied to each.
@@ -80,6 +91,14 @@ def detection_aggregations() -> list[pl.Expr]:
     :data:`HARVEST_LOGIT_BIAS` entries; ``det_hosting`` requests from hosting
     or proxy networks; ``det_hour_mask`` has bit ``h`` set when the account
     sent a request in UTC hour ``h``.
+
+    ``det_extraction_tmpl`` counts the reasoning-elicitation requests whose head
+    template (``template_sig``) is known, and ``det_tmpl_bits_<w>`` set bit
+    ``b`` of word ``w`` when one of them had ``template_sig`` ≡ ``64 w + b``
+    (mod :data:`TEMPLATE_SKETCH_BITS`): OR-ed across windows, the words are a
+    fixed-size sketch of how many distinct templates the account's extraction
+    traffic used, so the scorer can tell a harvesting pipeline filling a few
+    templates from a person asking new questions (template reuse).
     """
     extraction = _is("cot_score") | _is("rubric_score") | _is("reconstruct_score")
     long_output = pl.col("max_tokens").fill_null(0) >= LONG_OUTPUT_TOKENS
@@ -94,6 +113,28 @@ def detection_aggregations() -> list[pl.Expr]:
         (pl.col("logit_bias_size").fill_null(0) >= HARVEST_LOGIT_BIAS).sum().alias("det_harvest"),
         pl.col("asn_kind").is_in(["hosting", "proxy"]).sum().alias("det_hosting"),
         pl.lit(2, pl.Int64).pow(hours).sum().alias("det_hour_mask"),
+        (extraction & pl.col("template_sig").is_not_null()).sum().alias("det_extraction_tmpl"),
+        *_template_sketch(extraction),
+    ]
+
+
+def _template_sketch(extraction: pl.Expr) -> list[pl.Expr]:
+    """The words of the window's template sketch (see :func:`detection_aggregations`)."""
+    bit = (
+        pl.when(extraction)
+        .then(pl.col("template_sig") % TEMPLATE_SKETCH_BITS)
+        .cast(pl.Int64)
+        .drop_nulls()
+        .unique()
+    )
+    return [
+        pl.lit(2, pl.UInt64)
+        .pow((bit % 64).filter(bit // 64 == w))
+        .cast(pl.UInt64)
+        .sum()
+        .cast(pl.UInt64)
+        .alias(column)
+        for w, column in enumerate(TEMPLATE_SKETCH_COLUMNS)
     ]
 
 

@@ -3,7 +3,9 @@
 The online scorer folds every closed window into one row per account: running
 counts (requests, reasoning-elicitation requests of each kind, logit-bias
 probes, hosting traffic), first and last event time, account creation time,
-the hours of the day the account was ever active (a 24-bit mask), the latest
+the hours of the day the account was ever active (a 24-bit mask), a 256-bit
+sketch of the head templates of its reasoning-elicitation requests (for template
+reuse, see :func:`models.scoring.account_rates`), the latest
 model scores, and whether and when the account was flagged. Nothing grows with
 the number of events: an account costs the same after ten requests as after
 ten million (:data:`BYTES_PER_ACCOUNT` in the columns, plus its id in the
@@ -21,6 +23,8 @@ from collections.abc import Iterable
 import numpy as np
 import polars as pl
 
+from models.signals import TEMPLATE_SKETCH_COLUMNS
+
 #: Sentinel of an unknown time (microseconds since the epoch).
 NO_TIME = np.iinfo(np.int64).min
 
@@ -35,6 +39,12 @@ COUNTS: dict[str, str] = {
     "n_extraction_long": "det_extraction_long",
     "n_harvest": "det_harvest",
     "n_hosting": "det_hosting",
+    "n_extraction_tmpl": "det_extraction_tmpl",
+}
+
+#: Template-sketch words (state column → window column), OR-ed across windows (uint64).
+SKETCH: dict[str, str] = {
+    f"tmpl_bits_{w}": column for w, column in enumerate(TEMPLATE_SKETCH_COLUMNS)
 }
 
 #: Every column: dtype and the value of a new row.
@@ -44,6 +54,7 @@ COLUMNS: dict[str, tuple[type, float | int]] = {
     "last_us": (np.int64, NO_TIME),
     "created_us": (np.int64, NO_TIME),
     "hour_mask": (np.int64, 0),
+    **{name: (np.uint64, 0) for name in SKETCH},
     "adoption_h": (np.float32, np.nan),
     "anomaly": (np.float32, 0.0),
     "verdict_p": (np.float32, np.nan),
@@ -142,6 +153,8 @@ class AccountState:
             self["created_us"][rows] == NO_TIME, created, self["created_us"][rows]
         )
         self["hour_mask"][rows] |= windows["det_hour_mask"].fill_null(0).to_numpy()
+        for name, source in SKETCH.items():
+            self[name][rows] |= windows[source].fill_null(0).cast(pl.UInt64).to_numpy()
         adoption = windows["model_adoption_hours"].cast(pl.Float32).to_numpy()
         self["adoption_h"][rows] = np.fmin(self["adoption_h"][rows], adoption)
         if anomaly is not None:

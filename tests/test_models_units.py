@@ -11,10 +11,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from models import anomaly, classifier, drift, explain
+from models import anomaly, classifier, drift, explain, scoring
+from models.campaigns import _BIT, Groups, neighbour_median
 from models.evaluate import average_precision, evaluate
 from models.exports import write_exports
 from models.scoring import FLAG_THRESHOLD, HIGH_THRESHOLD, MEDIUM_THRESHOLD, tier
+from models.signals import TEMPLATE_SKETCH_COLUMNS, detection_aggregations
 from models.state import BYTES_PER_ACCOUNT, NO_TIME, AccountState
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
@@ -55,8 +57,13 @@ def _window(accounts: list[str], requests: int, hour: int) -> pl.DataFrame:
                 )
             },
             "det_hour_mask": [1 << hour] * n,
+            "det_extraction_tmpl": [0] * n,
+            **{name: [0] * n for name in TEMPLATE_SKETCH_COLUMNS},
         },
-        schema_overrides={"model_adoption_hours": pl.Float64},
+        schema_overrides={
+            "model_adoption_hours": pl.Float64,
+            **{name: pl.UInt64 for name in TEMPLATE_SKETCH_COLUMNS},
+        },
     )
 
 
@@ -92,7 +99,7 @@ def test_memory_per_account_is_bounded() -> None:
     state.rows(ids)
     used = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
-    assert BYTES_PER_ACCOUNT <= 160
+    assert BYTES_PER_ACCOUNT <= 192
     assert used / n < 400
     # a second window of the same accounts allocates nothing per account
     assert len(state) == n
@@ -180,3 +187,100 @@ def test_batched_anomaly_scoring_equals_score_then_learn_row_by_row() -> None:
     assert len(set(expected)) > 10  # the trees learned something to rank by
     probe = {"requests": 50.0, "cot_share": 0.0, "flat": 1.0}
     assert batched.score_one(probe) == one_by_one.score_one(probe)
+
+
+def _sketch_events(templates: dict[str, list[int | None]]) -> pl.DataFrame:
+    """One chain-of-thought request per template signature, per account."""
+    rows = [(a, t) for a, sigs in templates.items() for t in sigs]
+    return pl.DataFrame(
+        {
+            "account_id": [a for a, _ in rows],
+            "ts": [T0] * len(rows),
+            "cot_score": [0.9] * len(rows),
+            "rubric_score": [0.0] * len(rows),
+            "reconstruct_score": [0.0] * len(rows),
+            "max_tokens": [16_000] * len(rows),
+            "logit_bias_size": [0] * len(rows),
+            "asn_kind": ["isp"] * len(rows),
+            "template_sig": [t for _, t in rows],
+        },
+        schema_overrides={"template_sig": pl.UInt64},
+    )
+
+
+def test_template_sketch_sets_one_bit_per_distinct_template() -> None:
+    events = _sketch_events({"a": [63, 63 + 256, 64, None], "b": [255]})
+    out = events.group_by("account_id").agg(detection_aggregations()).sort("account_id")
+    a, b = out.row(0, named=True), out.row(1, named=True)
+    assert a["det_extraction_tmpl"] == 3  # the null template is not counted
+    assert (a["det_tmpl_bits_0"], a["det_tmpl_bits_1"]) == (1 << 63, 1)  # 63 and 319 collide
+    assert b["det_tmpl_bits_3"] == 1 << 63 and b["det_tmpl_bits_0"] == 0
+
+
+def test_template_reuse_tells_a_few_templates_from_new_questions() -> None:
+    """12 requests on 3 templates: 9 repeats; 12 distinct templates: none."""
+    templates = {"pipeline": [7, 8, 9] * 4, "person": [1000 + 17 * i for i in range(12)]}
+    windows = (
+        _sketch_events(templates)
+        .group_by("account_id")
+        .agg(detection_aggregations())
+        .sort("account_id")
+    )
+    state = AccountState()
+    rows = state.rows(windows["account_id"].to_list())
+    state["n_extraction_tmpl"][rows] = windows["det_extraction_tmpl"].to_numpy()
+    for w, column in enumerate(TEMPLATE_SKETCH_COLUMNS):
+        state[f"tmpl_bits_{w}"][rows] |= windows[column].to_numpy()
+    person, pipeline = scoring.template_reuse(state, rows)
+    assert pipeline == pytest.approx(9 / (12 + scoring.PRIOR_REQUESTS), abs=0.01)
+    assert person == pytest.approx(0.0, abs=0.02)
+
+
+def _rates(**values: float) -> scoring.AccountRates:
+    base = {name: 0.0 for name in scoring.AccountRates.__dataclass_fields__}
+    base |= {"age_days": np.nan}
+    return scoring.AccountRates(**{k: np.array([values.get(k, v)]) for k, v in base.items()})
+
+
+def test_fresh_account_corroborates_long_outputs_only_with_template_reuse() -> None:
+    """A new customer asking new step-by-step questions with a 16k cap is not flagged."""
+    person = _rates(extraction=0.5, long_extraction=0.5, age_days=1.0, template_reuse=0.0)
+    pipeline = _rates(extraction=0.5, long_extraction=0.5, age_days=1.0, template_reuse=0.4)
+    nothing, nan = np.zeros(1), np.full(1, np.nan)
+    quiet = scoring.own_evidence(person, nothing, nan)
+    loud = scoring.own_evidence(pipeline, nothing, nan)
+    assert quiet.points["long_output_extraction"][0] == 0.0
+    assert quiet.score[0] < FLAG_THRESHOLD
+    assert loud.points["long_output_extraction"][0] == pytest.approx(5.0)
+    assert loud.score[0] > HIGH_THRESHOLD
+
+
+def test_campaign_of_diverse_prompts_is_gated_off() -> None:
+    """Same coordination and extraction share; only the members' template reuse differs."""
+    stats = {
+        "n_accounts": np.array([40.0, 40.0]),
+        "extraction": np.array([0.4, 0.4]),
+        "long_extraction": np.zeros(2),
+        "harvest": np.zeros(2),
+        "hosting": np.ones(2),
+        "flat": np.ones(2),
+        "burst": np.array([40.0, 40.0]),
+        "pivot": np.zeros(2),
+        "pivot_hours": np.full(2, np.inf),
+        "template_reuse": np.array([0.0, 0.4]),
+        "tie_share": {f: np.ones(2) for f in ("payment", "content", "network", "sync")},
+    }
+    score = scoring.campaign_evidence(scoring.GroupStats(**stats)).score
+    assert score[0] == 0.0
+    assert score[1] > HIGH_THRESHOLD
+
+
+def test_neighbour_median_and_address_only_ties() -> None:
+    """Row 0 has neighbours 1, 2, 3 with values 0, 0, 0.9: median 0 (the mean would be 0.3)."""
+    a, b = np.array([0, 0, 0, 1]), np.array([1, 2, 3, 2])
+    network, content = int(_BIT["network"]), int(_BIT["content"] | _BIT["network"])
+    groups = Groups(np.zeros(4, np.int64), a, b, np.array([network, network, content, content]))
+    values = np.array([0.5, 0.0, 0.0, 0.9])
+    assert list(neighbour_median(groups, values)) == [0.0, 0.25, 0.25, 0.5]
+    ties = groups.tied_to(np.ones(4, dtype=bool))
+    assert list(ties) == [2.0, 1.5, 1.5, 1.0]  # address-only ties count half
