@@ -65,7 +65,7 @@ def contract_schemas() -> dict[str, pa.Schema]:
 
     from features.jobs import scan_events
     from features.links import EDGE_SCHEMA
-    from features.windows import window_aggregations, window_key
+    from features.windows import window_features, window_key
     from ingest.schema import LAKE_SCHEMA, QUARANTINE_SCHEMA
     from models.exports import CAMPAIGNS_SCHEMA, FLAGGED_SCHEMA
     from models.maintenance import VERDICTS_SCHEMA
@@ -74,8 +74,8 @@ def contract_schemas() -> dict[str, pa.Schema]:
         model_first_seen = pl.DataFrame(
             schema={"model": pl.String, "first_seen": pl.Datetime("us", "UTC")}
         )
-        aggregated = scan_events([]).group_by("account_id", window_key(every))
-        frame = aggregated.agg(window_aggregations(model_first_seen)).collect()
+        keys: list[str | pl.Expr] = ["account_id", window_key(every)]
+        frame = window_features(scan_events([]), keys, model_first_seen).collect()
         return frame.to_arrow().schema
 
     date, hour = pa.field("date", pa.date32()), pa.field("hour", pa.int32())

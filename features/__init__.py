@@ -27,7 +27,13 @@ if TYPE_CHECKING:
         model_first_seen,
     )
     from features.links import EDGE_SCHEMA, KINDS, account_links
-    from features.windows import network_prefix, window_aggregations, window_key
+    from features.windows import (
+        network_prefix,
+        window_aggregations,
+        window_features,
+        window_inputs,
+        window_key,
+    )
 
 _EXPORTS: dict[str, str] = {
     "CONTENT_FEATURES": "features.catalog",
@@ -47,6 +53,8 @@ _EXPORTS: dict[str, str] = {
     "account_links": "features.links",
     "network_prefix": "features.windows",
     "window_aggregations": "features.windows",
+    "window_features": "features.windows",
+    "window_inputs": "features.windows",
     "window_key": "features.windows",
 }
 
@@ -67,6 +75,8 @@ __all__ = [
     "model_first_seen",
     "network_prefix",
     "window_aggregations",
+    "window_features",
+    "window_inputs",
     "window_key",
     "with_content",
 ]

@@ -45,7 +45,7 @@ from pathlib import Path
 import polars as pl
 
 from features.links import account_links
-from features.windows import window_aggregations, window_key
+from features.windows import window_features, window_key
 from ingest.lake import EVENTS, as_utc, atomic_path, hour_partition, partition_hour
 from ingest.schema import LAKE_SCHEMA
 
@@ -147,8 +147,7 @@ def _write(frame: pl.DataFrame, path: Path) -> Path:
 def _account_windows(events: pl.LazyFrame, every: str, mfs: pl.DataFrame) -> pl.DataFrame:
     """Window features of every account and ``every``-long window of ``events``."""
     return (
-        events.group_by("account_id", window_key(every))
-        .agg(window_aggregations(mfs))
+        window_features(events, ["account_id", window_key(every)], mfs)
         .sort("window_start", "account_id")
         .collect()
     )

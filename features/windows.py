@@ -1,9 +1,16 @@
 """Per-account window features: one definition of every aggregate, for any frame of events.
 
-:func:`window_aggregations` returns aggregation expressions over lake-schema
-events (see ``ingest.schema.LAKE_SCHEMA``), to be used as::
+:func:`window_features` groups lake-schema events (see
+``ingest.schema.LAKE_SCHEMA``) and computes them::
 
-    events.group_by("account_id", window_key("1h")).agg(window_aggregations())
+    window_features(events, ["account_id", window_key("1h")])
+
+It adds the row-level inputs of :func:`window_inputs` to the whole frame
+first (a network prefix per address, a hash per sampling-parameter
+combination, the hour of day), then aggregates with
+:func:`window_aggregations`: an expression that is not an aggregation runs
+once per group inside ``agg``, which for string work over many small groups
+costs several times what one pass over the column does.
 
 The batch jobs (:mod:`features.jobs`) run them per event-time hour and day; the
 online scorer runs them on each polled micro-batch. Names carry the family as a
@@ -26,10 +33,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TypeVar
 
 import polars as pl
 
 from features.patterns import OTHER_TOPIC, TOPICS
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 #: ``asn_kind`` values counted as hosting or anonymising infrastructure.
 HOSTING_KINDS: tuple[str, ...] = ("hosting", "proxy")
@@ -73,6 +83,39 @@ def network_prefix(ip: pl.Expr) -> pl.Expr:
         r"^([0-9a-f]+:[0-9a-f]+:[0-9a-f]+)", 1
     )
     return pl.coalesce(v4, first3 + "::/48")
+
+
+#: Row-level input columns of the aggregates (see :func:`window_inputs`).
+PREFIX_INPUT = "_window_prefix"
+SAMPLING_INPUT = "_window_sampling"
+HOUR_INPUT = "_window_hour"
+
+
+def window_inputs() -> list[pl.Expr]:
+    """Row-level columns :func:`window_aggregations` reads, computed before grouping."""
+    return [
+        network_prefix(pl.col("client_ip")).alias(PREFIX_INPUT),
+        _sampling_fingerprint().alias(SAMPLING_INPUT),
+        pl.col("ts").dt.hour().alias(HOUR_INPUT),
+    ]
+
+
+def window_features(
+    events: Frame,
+    by: Sequence[str | pl.Expr],
+    model_first_seen: pl.DataFrame | None = None,
+    *,
+    new_model_days: float = NEW_MODEL_DAYS,
+    extra: Sequence[pl.Expr] = (),
+) -> Frame:
+    """Every window feature of ``events`` grouped by ``by`` (and ``extra`` aggregates).
+
+    ``by`` is, for instance, ``["account_id", window_key("1h")]``; the other
+    parameters are those of :func:`window_aggregations`. Returns one row per
+    group, in no particular order.
+    """
+    aggregations = window_aggregations(model_first_seen, new_model_days)
+    return events.with_columns(window_inputs()).group_by(*by).agg(*aggregations, *extra)
 
 
 def _share(condition: pl.Expr) -> pl.Expr:
@@ -181,7 +224,8 @@ def window_aggregations(
     -------
     list of pl.Expr
         One aliased aggregate per feature of :data:`features.catalog.WINDOW_FEATURES`,
-        in that order, for ``group_by(...).agg(...)`` over lake-schema events.
+        in that order, for ``group_by(...).agg(...)`` over lake-schema events
+        with the :func:`window_inputs` columns (:func:`window_features` adds them).
     """
     ts = pl.col("ts")
     status = pl.col("status")
@@ -205,8 +249,8 @@ def window_aggregations(
         .alias("tok_out_in_ratio"),
         _share(pl.col("completion_tokens") >= pl.col("max_tokens")).alias("tok_cap_hit_share"),
         # sampling parameters
-        _sampling_fingerprint().n_unique().alias("samp_fingerprint_distinct"),
-        _top_share(_sampling_fingerprint()).alias("samp_fingerprint_top_share"),
+        pl.col(SAMPLING_INPUT).n_unique().alias("samp_fingerprint_distinct"),
+        _top_share(pl.col(SAMPLING_INPUT)).alias("samp_fingerprint_top_share"),
         _distinct("max_tokens").alias("samp_max_tokens_distinct"),
         pl.col("max_tokens").mean().alias("samp_max_tokens_mean"),
         pl.col("temperature").mean().alias("samp_temperature_mean"),
@@ -225,7 +269,7 @@ def window_aggregations(
         iat_cv.alias("time_iat_cv"),
         # (sd - mean) / (sd + mean) written with a single reference to the costly sd
         (1.0 - 2.0 / (iat_cv + 1.0)).alias("time_burstiness"),
-        _entropy(ts.dt.hour(), range(24)).alias("time_hour_entropy"),
+        _entropy(pl.col(HOUR_INPUT), range(24)).alias("time_hour_entropy"),
         # templates and prompt uniqueness
         _distinct("template_sig").alias("tmpl_distinct"),
         _top_share(pl.col("template_sig")).alias("tmpl_top_share"),
@@ -251,7 +295,7 @@ def window_aggregations(
         *_model_adoption(model_first_seen, new_model_days),
         # network
         _distinct("client_ip").alias("net_ip_distinct"),
-        _distinct_values(network_prefix(pl.col("client_ip"))).alias("net_prefix_distinct"),
+        _distinct(PREFIX_INPUT).alias("net_prefix_distinct"),
         _distinct("asn").alias("net_asn_distinct"),
         _distinct("country").alias("net_country_distinct"),
         _distinct("user_agent").alias("net_ua_distinct"),

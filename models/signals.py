@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from features.windows import SCORE_THRESHOLD, window_aggregations
+from features.windows import SCORE_THRESHOLD, window_features
 
 #: A request with ``max_tokens`` at least this large asks for a long answer
 #: (full reasoning traces); a null cap is not counted (unknown).
@@ -155,11 +155,9 @@ def account_windows(events: pl.DataFrame, model_first_seen: pl.DataFrame | None)
         ``account_id``, the :mod:`features.windows` columns and
         :data:`DETECTION_COUNTS`, sorted by ``account_id`` (deterministic).
     """
-    return (
-        events.group_by("account_id")
-        .agg(*window_aggregations(model_first_seen), *detection_aggregations())
-        .sort("account_id")
-    )
+    return window_features(
+        events, ["account_id"], model_first_seen, extra=detection_aggregations()
+    ).sort("account_id")
 
 
 def model_features(windows: pl.DataFrame) -> np.ndarray:

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from features.catalog import WINDOW_FEATURES
-from features.windows import network_prefix, window_aggregations, window_key
+from features.windows import network_prefix, window_aggregations, window_features, window_key
 from tests.lakes import lake_table
 
 T0 = datetime(2026, 11, 21, 10, tzinfo=UTC)
@@ -22,7 +22,7 @@ def features(
     """Window features by account of ``rows`` (one window expected per account)."""
     events = pl.from_arrow(lake_table(rows))
     assert isinstance(events, pl.DataFrame)
-    out = events.group_by("account_id", window_key(every)).agg(window_aggregations(**kwargs))
+    out = window_features(events, ["account_id", window_key(every)], **kwargs)
     assert out["account_id"].is_unique().all()
     return {row["account_id"]: row for row in out.iter_rows(named=True)}
 
@@ -253,5 +253,5 @@ def test_independent_of_row_order_and_batching() -> None:
 def test_hourly_windows_split_an_account() -> None:
     events = pl.from_arrow(lake_table([at(0), at(50), at(70)]))
     assert isinstance(events, pl.DataFrame)
-    out = events.group_by("account_id", window_key("1h")).agg(window_aggregations())
+    out = window_features(events, ["account_id", window_key("1h")])
     assert sorted(out["vol_requests"].to_list()) == [1, 2]
