@@ -7,7 +7,6 @@ or the local broker failed, 4 bad input (missing file, unreadable data).
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
+from distillwatch.logs import configure_logging
 from distillwatch.settings import Settings, get_settings
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_KAFKA, EXIT_INPUT = 0, 1, 2, 3, 4
@@ -366,11 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("kafka").setLevel(logging.WARNING)
+    configure_logging(args.verbose)
     settings = get_settings()
     if getattr(args, "topic", "unset") is None:
         args.topic = settings.topic

@@ -61,6 +61,7 @@ from kafka import ConsumerRebalanceListener
 from kafka.errors import CommitFailedError, IllegalStateError, RetriableError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
+from distillwatch.logs import configure_logging
 from distillwatch.settings import Settings
 from ingest import kafka_io, lake
 from ingest.decode import INDEX, decode
@@ -578,7 +579,7 @@ def run_writers(
     context = multiprocessing.get_context("spawn")
     results: Any = context.Queue()
     received = [context.Value("q", 0, lock=False) for _ in range(workers)]
-    job = (settings, topic, lake_dir, until_idle_s)
+    job = (settings, topic, lake_dir, until_idle_s, os.getpid())
     processes = [
         context.Process(target=_worker, args=(job, received[i], results), name=f"lake-writer-{i}")
         for i in range(workers)
@@ -615,8 +616,8 @@ def run_writers(
     return Counts.combined(parts)
 
 
-def _die_with_parent() -> None:
-    """Have the kernel kill this process when its parent dies (Linux).
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when its parent ``parent`` dies (Linux).
 
     A writer killed with SIGKILL cannot stop its workers; without this they
     would go on consuming as orphans, and a supervisor restarting the writer
@@ -624,7 +625,6 @@ def _die_with_parent() -> None:
     """
     if not sys.platform.startswith("linux"):
         return
-    parent = os.getppid()
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
@@ -634,15 +634,13 @@ def _die_with_parent() -> None:
 _PR_SET_PDEATHSIG = 1
 
 
-def _worker(job: tuple[Settings, str, Path, float | None], received: Any, results: Any) -> None:
+def _worker(
+    job: tuple[Settings, str, Path, float | None, int], received: Any, results: Any
+) -> None:
     """One worker process of :func:`run_writers`: a :class:`LakeWriter` run, its counts queued."""
-    settings, topic, lake_dir, until_idle_s = job
-    _die_with_parent()
-    name = multiprocessing.current_process().name
-    logging.basicConfig(
-        level=logging.INFO, format=f"%(asctime)s %(levelname)s {name} %(name)s: %(message)s"
-    )
-    logging.getLogger("kafka").setLevel(logging.WARNING)
+    settings, topic, lake_dir, until_idle_s, parent = job
+    _die_with_parent(parent)
+    configure_logging(process=multiprocessing.current_process().name)
 
     def report(counts: Counts) -> None:
         received.value = counts.received
