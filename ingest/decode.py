@@ -24,6 +24,7 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from ingest.schema import ASN_KINDS, INPUT_SCHEMA, REQUIRED_FIELDS, UTC_TS
@@ -274,25 +275,10 @@ def decode(raws: list[bytes], max_message_bytes: int = 64 * 1024) -> Decoded:
         Larger messages are rejected whole without being parsed.
     """
     rejected: dict[int, str] = {}
-    parseable: list[bytes] = []
-    indices: list[int] = []
-    for index, raw in enumerate(raws):
-        if len(raw) > max_message_bytes:
-            rejected[index] = f"message larger than {max_message_bytes} bytes ({len(raw)})"
-        elif not raw.strip():
-            rejected[index] = "not valid JSON (empty message)"
-        elif b"\n" in raw or b"\r" in raw or not (raw.isascii() or _is_utf8(raw)):
-            # Line breaks would split the joined batch; invalid UTF-8 gets its exact
-            # reason from the record-level decoder. Both are rare.
-            row, reason = _decode_one(raw)
-            if reason is not None:
-                rejected[index] = reason
-            else:
-                parseable.append(json.dumps(row).encode())
-                indices.append(index)
-        else:
-            parseable.append(raw)
-            indices.append(index)
+    if _all_plain(raws, max_message_bytes):
+        parseable, indices = raws, list(range(len(raws)))
+    else:
+        parseable, indices = _screen(raws, max_message_bytes, rejected)
     tables: list[pa.Table] = []
     if parseable:
         _parse(parseable, indices, tables, rejected)
@@ -304,6 +290,56 @@ def decode(raws: list[bytes], max_message_bytes: int = 64 * 1024) -> Decoded:
             rejected[index] = _decode_one(raws[index])[1] or reason
     frame = pl.concat(accepted) if accepted else _empty_accepted()
     return Decoded(frame.sort(INDEX), rejected)
+
+
+def _all_plain(raws: list[bytes], max_message_bytes: int) -> bool:
+    """Whether every message can go to the bulk parse as it is (checked in Arrow, no loop).
+
+    True when none is too large, empty or blank, none holds a line break, and
+    all are valid UTF-8: the usual batch, which then skips :func:`_screen`'s
+    per-message Python loop (GIL time the polling thread needs).
+    """
+    if not raws:
+        return True
+    binary = pa.array(raws, pa.binary())
+    if pc.max(pc.binary_length(binary)).as_py() > max_message_bytes:
+        return False
+    try:
+        text = binary.cast(pa.string())
+    except pa.ArrowInvalid:  # invalid UTF-8 somewhere
+        return False
+    if pc.any(pc.match_substring_regex(text, r"[\r\n]")).as_py():
+        return False
+    return pc.min(pc.utf8_length(pc.utf8_trim_whitespace(text))).as_py() > 0
+
+
+def _screen(
+    raws: list[bytes], max_message_bytes: int, rejected: dict[int, str]
+) -> tuple[list[bytes], list[int]]:
+    """The messages that can go to the bulk parse, and their indexes; reject the others.
+
+    Oversized and empty messages are rejected here; messages with line breaks
+    (which would split the joined batch) or invalid UTF-8 get their exact
+    reason, or a re-serialised line, from the record-level decoder. All rare.
+    """
+    parseable: list[bytes] = []
+    indices: list[int] = []
+    for index, raw in enumerate(raws):
+        if len(raw) > max_message_bytes:
+            rejected[index] = f"message larger than {max_message_bytes} bytes ({len(raw)})"
+        elif not raw.strip():
+            rejected[index] = "not valid JSON (empty message)"
+        elif b"\n" in raw or b"\r" in raw or not (raw.isascii() or _is_utf8(raw)):
+            row, reason = _decode_one(raw)
+            if reason is not None:
+                rejected[index] = reason
+            else:
+                parseable.append(json.dumps(row).encode())
+                indices.append(index)
+        else:
+            parseable.append(raw)
+            indices.append(index)
+    return parseable, indices
 
 
 def _is_utf8(raw: bytes) -> bool:
