@@ -47,7 +47,7 @@ from models.exports import write_exports
 from models.online import OnlineScorer, ScorerConfig
 
 #: Lines decoded per chunk when reading JSONL.
-CHUNK_LINES = 100_000
+CHUNK_LINES = 50_000
 #: Events handed to the scorer per call (any size gives the same result).
 FEED_ROWS = 200_000
 #: Fixed ingestion time written in the provenance column, so output never depends on the clock.
