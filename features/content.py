@@ -58,7 +58,7 @@ which falls back to the gateway's ``prompt_simhash`` when only that is sent.
 The text-heavy work runs in a native kernel (``features/native``, Rust, built
 with the package): one pass per prompt lower-cases it once and derives every
 signal from the same bytes, without the GIL, on several threads, called once
-per batch through :func:`content_signals` (no per-row Python). The kernel holds
+per batch by :func:`content_signals` (no per-row Python). The kernel holds
 only the loops: the patterns (:mod:`features.patterns`), sizes and seeds are
 defined here and handed to it. Lower-cased text is searched with
 case-sensitive expressions (see :mod:`features.patterns`), with the ``regex``
@@ -73,7 +73,6 @@ fingerprint space: rebuild their content columns, or do not compare across.)
 from __future__ import annotations
 
 from functools import cache
-from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -88,8 +87,6 @@ from features.patterns import (
     TOPICS,
     PatternSet,
 )
-
-Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 #: Columns :func:`with_content` adds, with their lake types.
 CONTENT_SCHEMA: dict[str, pa.DataType] = {
@@ -183,23 +180,6 @@ def minhash_band_keys(hashes: pl.Expr, bands: int = LSH_BANDS, rows: int = LSH_R
     return pl.concat_list(keys)
 
 
-#: Polars types of the :data:`CONTENT_SCHEMA` columns, the struct :func:`content_signals` returns.
-_SIGNALS_DTYPE = pl.Struct(
-    {
-        "prompt_chars": pl.Int32,
-        "prompt_hash": pl.UInt64,
-        "template_sig": pl.UInt64,
-        "template_tail_sig": pl.UInt64,
-        "prompt_lsh": pl.List(pl.UInt64),
-        "system_prompt_hash": pl.UInt64,
-        "cot_score": pl.Float32,
-        "rubric_score": pl.Float32,
-        "reconstruct_score": pl.Float32,
-        "topic": pl.String,
-    }
-)
-#: Name of the temporary struct column of :func:`with_content`.
-_SIGNALS = "_content_signals"
 #: Signal families scored by the kernel, in the order of its score outputs.
 _FAMILIES = {"cot_score": COT, "rubric_score": RUBRIC, "reconstruct_score": RECONSTRUCT}
 #: Topic labels by the kernel's topic index: :data:`TOPICS` in priority order, then "other".
@@ -263,24 +243,26 @@ def _arrow_strings(values: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarra
     )
 
 
-def _signals(texts: pl.Series) -> pl.Series:
-    """The :data:`_SIGNALS_DTYPE` struct of a struct of the three text columns.
+def content_signals(prompt: pl.Series, system: pl.Series, simhash: pl.Series) -> pl.DataFrame:
+    """The :data:`CONTENT_SCHEMA` columns of the rows of the three text columns.
 
-    One call of the native kernel for the whole batch (no per-row Python).
-    Signals of a null prompt are null (``prompt_lsh`` then comes from the
-    SimHash), as is ``system_prompt_hash`` of a null system prompt.
+    One call of the native kernel for all rows (no per-row Python). Signals of
+    a null prompt are null (``prompt_lsh`` then comes from the SimHash), as is
+    ``system_prompt_hash`` of a null system prompt.
+
+    A plain function of columns, not a polars expression around a Python
+    function (``map_batches``): the kernel reads and writes Arrow buffers
+    directly, with no struct column to pack and unpack, and no Python code
+    runs on polars' worker threads.
     """
-    prompt, system, simhash = (
-        _arrow_strings(texts.struct.field(name))
-        for name in ("prompt", "system_prompt", "prompt_simhash")
-    )
+    texts = _arrow_strings(prompt), _arrow_strings(system), _arrow_strings(simhash)
     chars, prompt_hash, head, tail, system_hash, *scores, topic, keys, n_keys, has_keys = (
-        _kernel().compute(prompt, system, simhash, pl.thread_pool_size())
+        _kernel().compute(*texts, pl.thread_pool_size())
     )
-    unknown = ~prompt[2]
+    unknown = ~texts[0][2]
     offsets = np.zeros(len(n_keys) + 1, np.int64)
     np.cumsum(n_keys, out=offsets[1:])
-    columns = {
+    arrays = {
         "prompt_chars": pa.array(chars, mask=unknown),
         "prompt_hash": pa.array(prompt_hash, mask=unknown),
         "template_sig": pa.array(head, mask=unknown),
@@ -288,32 +270,23 @@ def _signals(texts: pl.Series) -> pl.Series:
         "prompt_lsh": pa.LargeListArray.from_arrays(
             pa.array(offsets), pa.array(keys), mask=pa.array(~has_keys)
         ),
-        "system_prompt_hash": pa.array(system_hash, mask=~system[2]),
+        "system_prompt_hash": pa.array(system_hash, mask=~texts[1][2]),
         **{
             name: pa.array(values, mask=unknown)
             for name, values in zip(_FAMILIES, scores, strict=True)
         },
         "topic": _TOPIC_LABELS.take(pa.array(topic, mask=unknown)),
     }
-    struct = pl.Series(pa.StructArray.from_arrays(list(columns.values()), list(columns)))
-    return struct.cast(_SIGNALS_DTYPE)
+    frame = pl.from_arrow(pa.table(arrays).cast(pa.schema(list(CONTENT_SCHEMA.items()))))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
-def content_signals() -> pl.Expr:
-    """The :data:`CONTENT_SCHEMA` columns of each row, as one struct expression.
-
-    Reads ``prompt``, ``system_prompt`` and ``prompt_simhash``. The kernel runs
-    once per batch of rows (elementwise, so polars may split a frame).
-    """
-    return pl.struct("prompt", "system_prompt", "prompt_simhash").map_batches(
-        _signals, return_dtype=_SIGNALS_DTYPE, is_elementwise=True
-    )
-
-
-def with_content(events: Frame) -> Frame:
+def with_content(events: pl.DataFrame) -> pl.DataFrame:
     """``events`` with the :data:`CONTENT_SCHEMA` columns added.
 
     ``events`` is any frame with String columns ``prompt``, ``system_prompt``
     and ``prompt_simhash`` (nullable).
     """
-    return events.with_columns(content_signals().alias(_SIGNALS)).unnest(_SIGNALS)
+    signals = content_signals(events["prompt"], events["system_prompt"], events["prompt_simhash"])
+    return events.hstack(signals)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import subprocess
+import sys
 
 import polars as pl
 import pyarrow as pa
@@ -529,3 +532,27 @@ def test_topics_follow_their_regex_definition() -> None:
     got = signals(prompts)["topic"]
     assert got.to_list() == expected.to_list()
     assert got.n_unique() == len(TOPICS) + 1
+
+
+def test_runs_on_a_one_thread_polars_pool() -> None:
+    """No deadlock on a one-core machine, where polars' thread pool has one thread."""
+    code = (
+        "import polars as pl\n"
+        "from features.content import with_content\n"
+        "rows = 50_000\n"
+        "frame = pl.DataFrame({'prompt': ['Think step by step.', None] * rows,\n"
+        "    'system_prompt': [None, 'x'] * rows,\n"
+        "    'prompt_simhash': [None, '0123456789abcdef'] * rows})\n"
+        "assert pl.thread_pool_size() == 1\n"
+        "print(with_content(frame).height)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=os.environ | {"POLARS_MAX_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "100000"
