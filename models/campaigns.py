@@ -50,7 +50,11 @@ found as separate groups).
 **Campaign evidence** (:func:`models.scoring.campaign_evidence`) scores each
 campaign from its core members' state: size, reasoning-extraction share, flat
 timing, fresh accounts created in bursts, shared payment / templates / network /
-sync, hosting share, model-pivot speed.
+sync, hosting share, model-pivot speed; reasoning extraction counts only as far as
+the group re-uses templates *across* its members (the OR of their template
+sketches, :func:`models.scoring.shared_template_reuse`), which sets a campaign
+filling a few templates apart from strangers tied by a VPN exit who each ask
+their own questions.
 
 **Stable ids.** A group that scores as a campaign keeps the id of the known
 campaign most of its members belonged to (larger groups choose first, an id

@@ -431,6 +431,8 @@ class OnlineScorer:
             created_us=state["created_us"][core_rows],
             adoption_h=state["adoption_h"][core_rows],
             tie_kinds={family: found.groups.has_family(family)[core_rows] for family in FAMILIES},
+            sketch=np.stack([state[name][core_rows] for name in scoring.SKETCH_WORDS]),
+            known_templates=state["n_extraction_tmpl"][core_rows],
         )
         evidence = scoring.campaign_evidence(stats)
         row_campaign, member = found.campaign, found.member

@@ -64,11 +64,16 @@ term                        max    quantity (ramp from → to)
 
 It is *gated* by extraction (multiplied by a ramp of the mean logit-harvest
 share from 0.05 to 0.15, or of the mean extraction share from 0.05 to 0.15
-times a ramp of the members' mean template reuse from
+times a ramp of the group's *shared template reuse* from
 :data:`CAMPAIGN_REUSE_LOW` to :data:`CAMPAIGN_REUSE_HIGH`, whichever is larger):
 customers of one commercial VPN who ask popular step-by-step questions share
 exit addresses and problem texts, but each asks new questions, whereas a
-campaign's members re-use its templates. A group that does not harvest
+campaign's members re-use its templates. Shared reuse (:func:`shared_template_reuse`)
+counts a template once for the whole group (the OR of the members' sketches),
+so a campaign re-uses its templates from its first hour, when each member has
+sent a handful of requests and none has repeated one itself (measured: 0.75 to
+0.95 for the simulator's larger campaigns while their members' own reuse was
+still 0.04 to 0.09; a cluster of VPN customers: 0.22 to 0.28). A group that does not harvest
 reasoning or logits scores 0 however coordinated it is (a company behind one
 NAT, a lab on one grant card); and coordination alone (shared card and
 address, a handful of accounts, no freshness, no hosting, no flat timing) does
@@ -131,9 +136,14 @@ SKETCH_WORDS: tuple[str, ...] = tuple(SKETCH)
 #: at which they do fully.
 REUSE_LOW, REUSE_HIGH = 0.1, 0.3
 
-#: Members' mean template reuse from which reasoning extraction opens the campaign
-#: gate, and at which it does fully (see :func:`campaign_evidence`).
-CAMPAIGN_REUSE_LOW, CAMPAIGN_REUSE_HIGH = 0.02, 0.1
+#: Shared template reuse of a group (see :func:`shared_template_reuse`) from which
+#: reasoning extraction opens the campaign gate, and at which it does fully (see
+#: :func:`campaign_evidence`).
+CAMPAIGN_REUSE_LOW, CAMPAIGN_REUSE_HIGH = 0.3, 0.6
+
+#: Share of set bits from which a template sketch is saturated (about 770
+#: distinct templates in 256 bits): it then gives no evidence of reuse.
+SKETCH_SATURATION = 0.95
 
 _US_PER_HOUR = 3_600e6
 _US_PER_DAY = 86_400e6
@@ -194,21 +204,55 @@ class AccountRates:
     template_reuse: np.ndarray
 
 
-def template_reuse(state: AccountState, rows: np.ndarray) -> np.ndarray:
-    """Share of reasoning-elicitation requests that re-use a head template, shrunk.
+def _reuse_from_sketch(words: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Share of ``known`` requests beyond the distinct templates of ``words``, shrunk.
 
-    The distinct templates are estimated from the account's template sketch by
-    linear counting (``-m ln(1 - set bits / m)`` for an ``m``-bit sketch, exact
-    in expectation up to several times ``m`` templates); the repeats are the
-    requests beyond them, over the requests with a known template plus
-    :data:`PRIOR_REQUESTS` (so two requests on one template are not 50 % reuse).
+    ``words`` holds the sketch words (one row per word, one column per entry).
+    The distinct templates are estimated by linear counting (``-m ln(1 - set
+    bits / m)`` for an ``m``-bit sketch, exact in expectation up to several
+    times ``m`` templates); the repeats are the requests beyond them, over the
+    requests plus :data:`PRIOR_REQUESTS` (so two requests on one template are
+    not 50 % reuse).
     """
-    words = np.stack([state[name][rows] for name in SKETCH_WORDS])
     set_bits = np.bitwise_count(words).sum(axis=0).astype(np.float64)
     m = float(TEMPLATE_SKETCH_BITS)
     distinct = -m * np.log1p(-np.minimum(set_bits, m - 0.5) / m)
-    known = state["n_extraction_tmpl"][rows].astype(np.float64)
-    return np.clip(known - distinct, 0.0, None) / (known + PRIOR_REQUESTS)
+    known = known.astype(np.float64)
+    reuse = np.clip(known - distinct, 0.0, None) / (known + PRIOR_REQUESTS)
+    # A nearly full sketch cannot tell many templates from re-used ones (the
+    # estimate is capped near m ln m): count it as no evidence of reuse.
+    return np.where(set_bits >= SKETCH_SATURATION * m, 0.0, reuse)
+
+
+def template_reuse(state: AccountState, rows: np.ndarray) -> np.ndarray:
+    """Share of reasoning-elicitation requests that re-use a head template, shrunk.
+
+    From the account's template sketch (see :func:`_reuse_from_sketch`), over
+    its reasoning-elicitation requests with a known template.
+    """
+    words = np.stack([state[name][rows] for name in SKETCH_WORDS])
+    return _reuse_from_sketch(words, state["n_extraction_tmpl"][rows])
+
+
+def shared_template_reuse(
+    group: np.ndarray, n_groups: int, sketch: np.ndarray, known: np.ndarray
+) -> np.ndarray:
+    """Per group, the share of its members' reasoning requests on templates the group re-uses.
+
+    The members' template sketches (``sketch``: one row per word, one column
+    per member) are OR-ed per group, so a template two members use counts once:
+    the repeats are the group's requests with a known template (``known`` per
+    member) beyond the distinct templates of the union (:func:`_reuse_from_sketch`).
+    A campaign's accounts fill the same few templates, so this is high (0.75 to
+    0.95 on the simulator's larger campaigns after their first hours) even while
+    each account has sent too few requests to repeat one itself; strangers on one
+    VPN exit who each ask their own questions share few templates (≈ 0.25).
+    """
+    union = np.zeros((sketch.shape[0], n_groups), dtype=np.uint64)
+    for w in range(sketch.shape[0]):
+        np.bitwise_or.at(union[w], group, sketch[w].astype(np.uint64))
+    total = np.bincount(group, known.astype(np.float64), minlength=n_groups)
+    return _reuse_from_sketch(union, total)
 
 
 def account_rates(state: AccountState, rows: np.ndarray) -> AccountRates:
@@ -304,7 +348,7 @@ class GroupStats:
     burst: np.ndarray
     pivot: np.ndarray
     pivot_hours: np.ndarray
-    template_reuse: np.ndarray
+    shared_reuse: np.ndarray
     tie_share: dict[str, np.ndarray]
 
 
@@ -334,8 +378,15 @@ def group_stats(
     created_us: np.ndarray,
     adoption_h: np.ndarray,
     tie_kinds: dict[str, np.ndarray],
+    sketch: np.ndarray,
+    known_templates: np.ndarray,
 ) -> GroupStats:
-    """Aggregate member rates per group (``group`` gives each member's group index)."""
+    """Aggregate member rates per group (``group`` gives each member's group index).
+
+    ``sketch`` holds the members' template-sketch words (one row per word) and
+    ``known_templates`` their reasoning requests with a known template, for
+    :func:`shared_template_reuse`.
+    """
     n = np.bincount(group, minlength=n_groups).astype(np.float64)
     safe = np.maximum(n, 1.0)
 
@@ -357,7 +408,7 @@ def group_stats(
         burst=_fresh_burst(group, created_us, fresh, n_groups).astype(np.float64),
         pivot=mean(pivoted.astype(np.float64)),
         pivot_hours=fastest,
-        template_reuse=mean(rates.template_reuse),
+        shared_reuse=shared_template_reuse(group, n_groups, sketch, known_templates),
         tie_share={family: mean(has.astype(np.float64)) for family, has in tie_kinds.items()},
     )
 
@@ -393,7 +444,7 @@ def campaign_evidence(stats: GroupStats) -> Evidence:
         "campaign_flat_timing": stats.flat,
         "model_pivot": stats.pivot_hours,
     }
-    reuse = ramp(stats.template_reuse, CAMPAIGN_REUSE_LOW, CAMPAIGN_REUSE_HIGH)
+    reuse = ramp(stats.shared_reuse, CAMPAIGN_REUSE_LOW, CAMPAIGN_REUSE_HIGH)
     gate = np.maximum(ramp(stats.harvest, 0.05, 0.15), ramp(stats.extraction, 0.05, 0.15) * reuse)
     total = CAMPAIGN_BIAS + sum(points.values())
     return Evidence(points, values, sigmoid(total) * gate)

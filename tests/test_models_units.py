@@ -255,8 +255,22 @@ def test_fresh_account_corroborates_long_outputs_only_with_template_reuse() -> N
     assert loud.score[0] > HIGH_THRESHOLD
 
 
+def test_shared_template_reuse_counts_a_template_once_per_group() -> None:
+    """Three members on one template vs three members on twelve templates of their own."""
+    sketch = np.zeros((len(scoring.SKETCH_WORDS), 6), dtype=np.uint64)
+    sketch[0, :3] = np.uint64(1 << 5)  # group 0: every member re-uses template 5
+    for member in range(3):  # group 1: four templates each, none shared
+        sketch[1, 3 + member] = np.uint64(0b1111 << (4 * member))
+    known = np.full(6, 4)
+    group = np.array([0, 0, 0, 1, 1, 1])
+    reuse = scoring.shared_template_reuse(group, 2, sketch, known)
+    distinct = -256.0 * np.log1p(-1.0 / 256.0)  # linear counting of one set bit
+    assert reuse[0] == pytest.approx((12.0 - distinct) / 16.0)
+    assert reuse[1] == 0.0
+
+
 def test_campaign_of_diverse_prompts_is_gated_off() -> None:
-    """Same coordination and extraction share; only the members' template reuse differs."""
+    """Same coordination and extraction share; only the group's shared template reuse differs."""
     stats = {
         "n_accounts": np.array([40.0, 40.0]),
         "extraction": np.array([0.4, 0.4]),
@@ -267,7 +281,7 @@ def test_campaign_of_diverse_prompts_is_gated_off() -> None:
         "burst": np.array([40.0, 40.0]),
         "pivot": np.zeros(2),
         "pivot_hours": np.full(2, np.inf),
-        "template_reuse": np.array([0.0, 0.4]),
+        "shared_reuse": np.array([0.25, 0.8]),
         "tie_share": {f: np.ones(2) for f in ("payment", "content", "network", "sync")},
     }
     score = scoring.campaign_evidence(scoring.GroupStats(**stats)).score
@@ -284,3 +298,14 @@ def test_neighbour_median_and_address_only_ties() -> None:
     assert list(neighbour_median(groups, values)) == [0.0, 0.25, 0.25, 0.5]
     ties = groups.tied_to(np.ones(4, dtype=bool))
     assert list(ties) == [2.0, 1.5, 1.5, 1.0]  # address-only ties count half
+
+
+def test_a_saturated_template_sketch_is_no_evidence_of_reuse() -> None:
+    """Thousands of distinct templates fill the sketch: that is variety, not reuse."""
+    from models.scoring import shared_template_reuse
+
+    full = np.full((4, 1), np.iinfo(np.uint64).max, dtype=np.uint64)
+    one_bit = np.array([[1], [0], [0], [0]], dtype=np.uint64)
+    group, known = np.array([0]), np.array([5_000])
+    assert shared_template_reuse(group, 1, full, known)[0] == 0.0
+    assert shared_template_reuse(group, 1, one_bit, known)[0] > 0.99
