@@ -123,14 +123,10 @@ def _share(condition: pl.Expr) -> pl.Expr:
     return condition.cast(pl.Float64).mean()
 
 
-def _distinct_values(values: pl.Expr) -> pl.Expr:
-    """Distinct non-null values (vectorised: no per-group filtering)."""
-    return values.n_unique() - (values.null_count() > 0).cast(pl.UInt32)
-
-
 def _distinct(column: str) -> pl.Expr:
-    """Distinct non-null values of a column."""
-    return _distinct_values(pl.col(column))
+    """Distinct non-null values of a column (vectorised: no per-group filtering)."""
+    values = pl.col(column)
+    return values.n_unique() - (values.null_count() > 0).cast(pl.UInt32)
 
 
 def _top_share(values: pl.Expr) -> pl.Expr:

@@ -87,12 +87,17 @@ class Counts:
     rejected: int = 0
     batches: int = 0
     files: int = 0
-    #: Seconds from the first record received to the last batch written.
-    busy_s: float = 0.0
     #: ``time.monotonic()`` of the first record received and of the last batch
     #: written (system-wide clock: comparable across the processes of one machine).
     first_data_at: float | None = None
     last_write_at: float | None = None
+
+    @property
+    def busy_s(self) -> float:
+        """Seconds from the first record received to the last batch written (0 before)."""
+        if self.first_data_at is None or self.last_write_at is None:
+            return 0.0
+        return self.last_write_at - self.first_data_at
 
     @classmethod
     def combined(cls, parts: list[Counts]) -> Counts:
@@ -105,7 +110,6 @@ class Counts:
         ends = [p.last_write_at for p in parts if p.last_write_at is not None]
         if starts and ends:
             total.first_data_at, total.last_write_at = min(starts), max(ends)
-            total.busy_s = total.last_write_at - total.first_data_at
         return total
 
 
@@ -270,7 +274,6 @@ class LakeWriter:
             self._write_remaining(list(self._buffers))
             self._commit_ready()
             if first_data is not None:
-                self.counts.busy_s = self._last_write - first_data
                 self.counts.first_data_at = first_data
                 self.counts.last_write_at = self._last_write
             self._log_progress(time.monotonic() - started)
@@ -521,8 +524,9 @@ class LakeWriter:
         """
         ours = self._consumer.assignment()
         partitions = self._consumer.partitions_for_topic(self.topic) or set()
-        others = [TopicPartition(self.topic, p) for p in partitions]
-        others = [tp for tp in others if tp not in ours]
+        others = [
+            tp for tp in (TopicPartition(self.topic, p) for p in partitions) if tp not in ours
+        ]
         lag = self._lag()
         if others:
             ends = self._consumer.end_offsets(others)
