@@ -1,7 +1,7 @@
 # Every target creates or updates .venv itself (idempotent: reinstalls only when
 # pyproject.toml or the native kernel changed), so each is one command on a fresh machine.
 PYTHON ?= python3
-# cargo builds the content signals' native kernel (features/native); rustup
+# cargo builds the native kernels (features/native, ingest/native); rustup
 # installs it in ~/.cargo/bin, which a non-login shell may not have on PATH.
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 VENV := .venv
@@ -12,10 +12,10 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
-NATIVE := features/native/Cargo.toml features/native/Cargo.lock $(wildcard features/native/src/*.rs)
+NATIVE := $(foreach crate,features/native ingest/native,$(crate)/Cargo.toml $(crate)/Cargo.lock $(wildcard $(crate)/src/*.rs))
 
 $(STAMP): pyproject.toml $(NATIVE)
-	@command -v cargo >/dev/null 2>&1 || { echo "cargo not found: install Rust (https://rustup.rs) to build features/native"; exit 1; }
+	@command -v cargo >/dev/null 2>&1 || { echo "cargo not found: install Rust (https://rustup.rs) to build the native kernels (features/native, ingest/native)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,airflow]'
@@ -54,4 +54,4 @@ format: venv
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache demo-out bench-out features/native/target features/*.so
+	rm -rf $(VENV) .cache .pytest_cache demo-out bench-out features/native/target ingest/native/target features/*.so ingest/*.so

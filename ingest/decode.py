@@ -24,9 +24,9 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from ingest._decode_native import join_plain
 from ingest.schema import ASN_KINDS, INPUT_SCHEMA, REQUIRED_FIELDS, UTC_TS
 
 #: Index of each message in the batch handed to :func:`decode`.
@@ -130,20 +130,26 @@ def _decode_one(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
 
 
 # -- bulk path ------------------------------------------------------------------------------
-def _bulk_parse(raws: list[bytes]) -> pa.Table | None:
-    """Parse messages in one call; None if any of them is malformed or mistyped."""
+def _bulk_parse(joined: bytes, n: int) -> pa.Table | None:
+    """Parse ``n`` newline-joined messages in one call; None if any is malformed or mistyped."""
     try:
         table = pj.read_json(
-            io.BytesIO(b"\n".join(raws)), read_options=_READ_OPTIONS, parse_options=_PARSE_OPTIONS
+            io.BytesIO(joined), read_options=_READ_OPTIONS, parse_options=_PARSE_OPTIONS
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
-    return table if table.num_rows == len(raws) else None
+    return table if table.num_rows == n else None
 
 
-def _parse(raws: list[bytes], indices: list[int], out: list[pa.Table], rejected: dict[int, str]):
-    """Bulk-parse ``raws``; on failure bisect until bad messages are isolated."""
-    table = _bulk_parse(raws)
+def _parse(
+    raws: list[bytes],
+    indices: list[int],
+    out: list[pa.Table],
+    rejected: dict[int, str],
+    joined: bytes | None = None,
+) -> None:
+    """Bulk-parse ``raws`` (or ``joined``, their joined form); bisect to isolate bad ones."""
+    table = _bulk_parse(b"\n".join(raws) if joined is None else joined, len(raws))
     if table is not None:
         out.append(table.append_column(INDEX, pa.array(indices, pa.int64())))
         return
@@ -275,42 +281,27 @@ def decode(raws: list[bytes], max_message_bytes: int = 64 * 1024) -> Decoded:
         Larger messages are rejected whole without being parsed.
     """
     rejected: dict[int, str] = {}
-    if _all_plain(raws, max_message_bytes):
+    # The usual batch is all plain and skips _screen's per-message Python loop
+    # (GIL time the lake writer's polling thread needs): one native pass checks
+    # and joins it.
+    joined = join_plain(raws, max_message_bytes) if raws else None
+    if joined is not None:
         parseable, indices = raws, list(range(len(raws)))
     else:
         parseable, indices = _screen(raws, max_message_bytes, rejected)
     tables: list[pa.Table] = []
     if parseable:
-        _parse(parseable, indices, tables, rejected)
+        _parse(parseable, indices, tables, rejected, joined)
     # Rows whose required field parsed as null may be "missing" or "null": ask the
     # record-level decoder for the exact reason.
     accepted = [_validate(t, rejected) for t in tables]
     for index, reason in list(rejected.items()):
         if reason.startswith("required field") and reason.endswith("is null"):
             rejected[index] = _decode_one(raws[index])[1] or reason
+    # Already in message order: _parse emits its tables in index order (left half
+    # first), and neither the screen nor the validation reorders rows.
     frame = pl.concat(accepted) if accepted else _empty_accepted()
-    return Decoded(frame.sort(INDEX), rejected)
-
-
-def _all_plain(raws: list[bytes], max_message_bytes: int) -> bool:
-    """Whether every message can go to the bulk parse as it is (checked in Arrow, no loop).
-
-    True when none is too large, empty or blank, none holds a line break, and
-    all are valid UTF-8: the usual batch, which then skips :func:`_screen`'s
-    per-message Python loop (GIL time the polling thread needs).
-    """
-    if not raws:
-        return True
-    binary = pa.array(raws, pa.binary())
-    if pc.max(pc.binary_length(binary)).as_py() > max_message_bytes:
-        return False
-    try:
-        text = binary.cast(pa.string())
-    except pa.ArrowInvalid:  # invalid UTF-8 somewhere
-        return False
-    if pc.any(pc.match_substring_regex(text, r"[\r\n]")).as_py():
-        return False
-    return pc.min(pc.utf8_length(pc.utf8_trim_whitespace(text))).as_py() > 0
+    return Decoded(frame, rejected)
 
 
 def _screen(

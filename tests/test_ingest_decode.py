@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import jsonschema
 import pytest
 
+from ingest._decode_native import join_plain
 from ingest.decode import INDEX, decode
 from tests.events import make_lines
 
@@ -58,6 +59,19 @@ def test_oversized_and_empty_messages_are_rejected() -> None:
     assert decoded.rejected[0].startswith("message larger than 65536 bytes")
     assert decoded.rejected[1].startswith("not valid JSON")
     assert decoded.rejected[2].startswith("not valid JSON")
+
+
+def test_native_screen_joins_only_batches_the_bulk_parse_can_split_back() -> None:
+    plain = [b'{"a":1}', '{"b":"\u00e9\u6f22"}'.encode()]
+    assert join_plain(plain, 64) == plain[0] + b"\n" + plain[1]
+    assert join_plain([], 64) == b""
+    for odd in (b"x" * 65, b"", b" \t", "\u3000".encode(), b'{"a":\n1}', b"{}\r", b"\xff{}"):
+        assert join_plain([*plain, odd], 64) is None, odd
+    # the same odd messages through decode: isolated with a reason, the rest still accepted
+    good = make_lines(3)
+    decoded = decode([*good, b"\xff{}", b'{"a":\n1}', *good])
+    assert decoded.accepted.height == 6
+    assert set(decoded.rejected) == {3, 4}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,3 @@
+"""Types of the decoder's native screen (``ingest/native/src/lib.rs``)."""
+
+def join_plain(raws: list[bytes], max_message_bytes: int) -> bytes | None: ...
