@@ -137,30 +137,54 @@ def _values(kind: str) -> pl.Expr:
     raise ValueError(f"no value-sharing links of kind {kind!r}")
 
 
-def _observations(events: pl.DataFrame, kind: str) -> pl.DataFrame:
-    """One row per (value, account): when the account first and last showed it."""
-    first, last = pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last")
-    if kind == "prefix":
-        # The prefix of each distinct (address, account), not of every event:
-        # string work on a few percent of the rows.
-        by_address = events.group_by("client_ip", "account_id").agg(first, last)
-        return (
-            by_address.select("account_id", "first", "last", _values(kind).alias("value"))
-            .drop_nulls("value")
-            .group_by("value", "account_id")
-            .agg(pl.col("first").min(), pl.col("last").max())
+def _observations(events: pl.DataFrame, codes: dict[str, int]) -> pl.DataFrame:
+    """One row per (kind, value, account): when the account first and last showed the value.
+
+    ``kind`` is the code ``codes`` gives the link kind. All kinds go through
+    the pairing steps together, so each polars operation runs once per batch
+    rather than once per kind: on the live scorer's half-hour batches the
+    per-operation overhead outweighs the work.
+    """
+    ts = pl.col("ts")
+    by_address: pl.DataFrame | None = None
+    parts = []
+    for kind, code in codes.items():
+        if kind in ("ip", "prefix"):
+            # Addresses and prefixes of each distinct (address, account), not of
+            # every event: string work on a few percent of the rows.
+            if by_address is None:
+                by_address = events.group_by("client_ip", "account_id").agg(
+                    ts.min().alias("first"), ts.max().alias("last")
+                )
+            source, first, last = by_address, pl.col("first"), pl.col("last")
+        else:
+            source, first, last = events, ts.alias("first"), ts.alias("last")
+        part = source.select(
+            pl.lit(code, pl.UInt8).alias("kind"),
+            "account_id",
+            first,
+            last,
+            _values(kind).alias("value"),
         )
-    values = events.select("account_id", "ts", _values(kind).alias("value"))
-    if kind in ("template", "lsh"):
-        values = values.explode("value")
-    return values.drop_nulls("value").group_by("value", "account_id").agg(first, last)
+        parts.append(part.explode("value") if kind in ("template", "lsh") else part)
+    return (
+        pl.concat(parts)
+        .drop_nulls("value")
+        # One key per kind and value: two kinds' values clash only as rarely as
+        # two 64-bit hashes, and one key groups and sorts faster than two.
+        .with_columns(pl.col("value").xor(pl.col("kind").hash(_VALUE_SEED)))
+        .group_by("value", "account_id")
+        .agg(pl.col("kind").first(), pl.col("first").min(), pl.col("last").max())
+    )
 
 
 def _value_pairs(observations: pl.DataFrame) -> pl.DataFrame:
     """Pairs of accounts sharing a value, bounded per value (see module docstring).
 
-    Returns one row per (value, pair) with the value's account count ``k``,
-    ``account_a < account_b`` and each side's ``first`` / ``last``.
+    ``observations`` has one row per (``value``, account) and the value's
+    ``kind``; returns one row per (value, pair) with the kind, the value's
+    account count ``k``, ``account_a < account_b`` and each side's ``first`` /
+    ``last``.
     """
     k = pl.len().over("value")
     ordered = (
@@ -179,17 +203,31 @@ def _value_pairs(observations: pl.DataFrame) -> pl.DataFrame:
         )
     ]
     # Larger values: each account and the RING_NEIGHBOURS after it in the value's
-    # order. Value groups are contiguous, so shifting the rows by ``step`` pairs
-    # each account with the one ``step`` places later in its group.
+    # order. Value groups are contiguous and ``position`` is the row number, so
+    # the account ``step`` places later is row ``position + step`` if that row
+    # still holds the same value: one gather, no join.
     ring = ordered.filter(pl.col("k") > MAX_CLIQUE)
-    for step in range(1, RING_NEIGHBOURS + 1) if ring.height else ():
-        shifted = ring.with_columns(
-            pl.col(name).shift(-step).alias(f"{name}_b") for name in ("value", *side)
+    if ring.height:
+        position = pl.col("position")
+        targets = (
+            ring.with_columns(
+                pl.int_ranges(position + 1, position + 1 + RING_NEIGHBOURS, dtype=pl.UInt32).alias(
+                    "position_b"
+                )
+            )
+            .explode("position_b")
+            .filter(pl.col("position_b") < ordered.height)
         )
-        pairs.append(shifted.filter(pl.col("value_b") == pl.col("value")))
+        partners = ordered.select(
+            pl.col("value", *side).gather(targets["position_b"]).name.suffix("_b")
+        )
+        pairs.append(
+            targets.hstack(partners.get_columns()).filter(pl.col("value_b") == pl.col("value"))
+        )
     a, b = pl.col("account_id"), pl.col("account_id_b")
     swap = a > b
     return pl.concat(pairs, how="diagonal").select(
+        "kind",
         "value",
         "k",
         pl.min_horizontal(a, b).alias("account_a"),
@@ -201,20 +239,32 @@ def _value_pairs(observations: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _pair_key() -> pl.Expr:
-    """``account_a`` and ``account_b`` (UInt32 codes) as one UInt64, ordered like the pair."""
-    return pl.col("account_a").cast(pl.UInt64) * (1 << 32) + pl.col("account_b").cast(pl.UInt64)
+#: Batches of at most this many events pair all their link kinds in one pass.
+ONE_PASS_ROWS = 50_000
+#: Bits of an account code in an edge key (:func:`_edge_key`).
+_CODE_BITS = 30
 
 
-def _edges(pairs: pl.DataFrame, kind: str) -> pl.DataFrame:
-    """Combine each pair's shared values into one weighted edge (noisy-OR), sorted by pair.
+def _edge_key() -> pl.Expr:
+    """``kind``, ``account_a`` and ``account_b`` (codes) as one UInt64, ordered like the triple.
 
-    Grouped and sorted on one 64-bit key per pair, cheaper than on two columns.
+    Grouping and sorting on one integer is several times cheaper than on three
+    columns; it holds up to ``2**30`` accounts per batch (see :func:`account_links`).
+    """
+    code = pl.col("account_a").cast(pl.UInt64) * (1 << _CODE_BITS) + pl.col("account_b")
+    return pl.col("kind").cast(pl.UInt64) * (1 << (2 * _CODE_BITS)) + code
+
+
+def _edges(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Combine each pair's shared values of a kind into one weighted edge (noisy-OR).
+
+    Grouped and sorted on one 64-bit key per kind and pair (:func:`_edge_key`).
     """
     value_weight = 1.0 / pl.col("k").cast(pl.Float64).log(2)
     return (
-        pairs.group_by(_pair_key().alias("pair"))
+        pairs.group_by(_edge_key().alias("pair"))
         .agg(
+            pl.col("kind").first(),
             pl.col("account_a").first(),
             pl.col("account_b").first(),
             (1.0 - value_weight.clip(upper_bound=1.0).neg().log1p().sum().exp()).alias("weight"),
@@ -224,8 +274,12 @@ def _edges(pairs: pl.DataFrame, kind: str) -> pl.DataFrame:
         )
         .sort("pair")
         .drop("pair")
-        .with_columns(pl.lit(kind).alias("kind"))
     )
+
+
+def _recode(codes: list[str], kinds: list[str]) -> dict[int, int]:
+    """Positions in ``codes`` to positions in ``kinds`` (both name-ordered, so order is kept)."""
+    return {i: kinds.index(kind) for i, kind in enumerate(codes)}
 
 
 def _bin_start(index: pl.Expr) -> pl.Expr:
@@ -253,7 +307,11 @@ def _sync_edges(events: pl.DataFrame, start: datetime, end: datetime) -> pl.Data
     candidates = (
         _value_pairs(
             accounts.select(
-                "account_id", "value", bounds.alias("first"), bounds.alias("last")
+                pl.lit(0, pl.UInt8).alias("kind"),
+                "account_id",
+                "value",
+                bounds.alias("first"),
+                bounds.alias("last"),
             ).explode("value")
         )
         .select("account_a", "account_b")
@@ -273,7 +331,6 @@ def _sync_edges(events: pl.DataFrame, start: datetime, end: datetime) -> pl.Data
         .select(
             "account_a",
             "account_b",
-            pl.lit("sync").alias("kind"),
             excess.clip(upper_bound=1.0).alias("weight"),
             _bin_start(pl.col("shared").list.min()).alias("first_seen"),
             _bin_start(pl.col("shared").list.max()).alias("last_seen"),
@@ -316,15 +373,37 @@ def account_links(
     # Work on dense integer codes in account-id order (cheaper to sort, shift and
     # group than strings; code order is id order, so account_a < account_b holds).
     names = frame["account_id"].unique().sort()
+    if len(names) >= 1 << _CODE_BITS:
+        raise ValueError(f"more than 2**{_CODE_BITS} accounts in one batch of links: split it")
     coded = frame.with_columns(pl.col("account_id").rank("dense").cast(pl.UInt32) - 1)
-    parts = {kind: _edges(_value_pairs(_observations(coded, kind)), kind) for kind in value_kinds}
+    # Kinds are numbered in name order, so that sorting on (kind code, pair
+    # codes) orders the edges like their names and ids: sorting millions of
+    # string pairs would cost more than every other step together.
+    code = {kind: i for i, kind in enumerate(sorted(kinds))}
+    value_codes = {kind: code[kind] for kind in sorted(value_kinds)}
+    # A small batch (the live scorer's half hour) pairs all kinds in one pass:
+    # per-operation overhead outweighs the work there. A large one (a day of
+    # the feature job) pairs one kind at a time: smaller sorts and joins.
+    passes = (
+        [value_codes]
+        if frame.height <= ONE_PASS_ROWS
+        else [{kind: c} for kind, c in value_codes.items()]
+    )
+    parts = [_edges(_value_pairs(_observations(coded, codes))) for codes in passes if codes]
     if "sync" in kinds:
-        parts["sync"] = _sync_edges(coded, start, end).sort(_pair_key())
-    empty = pl.DataFrame(schema={"account_a": pl.UInt32, "account_b": pl.UInt32})
-    # Each kind's edges are sorted on the codes (same order as the ids), and the
-    # kinds are concatenated in name order, then the codes decoded: sorting
-    # millions of string pairs would cost more than every other step together.
-    edges = pl.concat([empty, *(parts[kind] for kind in sorted(parts))], how="diagonal_relaxed")
+        sync = _sync_edges(coded, start, end).with_columns(
+            pl.lit(code["sync"], pl.UInt8).alias("kind")
+        )
+        parts.append(sync.sort(_edge_key()))
+    parts = sorted((part for part in parts if part.height), key=lambda part: part["kind"][0])
+    if not parts:
+        return pl.DataFrame(schema=EDGE_SCHEMA)
+    edges = pl.concat(parts, how="diagonal_relaxed")
+    if not edges.select(_edge_key()).to_series().is_sorted():
+        edges = edges.sort(_edge_key())  # a one-pass batch with sync, whose code falls among theirs
+    edges = edges.with_columns(
+        pl.col("kind").replace_strict({i: kind for kind, i in code.items()}, return_dtype=pl.String)
+    )
     return edges.select(
         pl.col(name).cast(dtype)
         if name not in ("account_a", "account_b")

@@ -82,7 +82,10 @@ CONTENT_KINDS: tuple[str, ...] = ("template", "lsh")
 #: network operator and same client software) is left out: every customer of a
 #: big ISP using the same browser or SDK shares it.
 NETWORK_KINDS: tuple[str, ...] = ("ip", "prefix")
-KINDS: tuple[str, ...] = (*CONTENT_KINDS, "payment", *NETWORK_KINDS, "asn_ua", "sync")
+#: Kinds of shared-value links that can tie a pair (:func:`tie_families`): the
+#: scorer asks :func:`features.links.account_links` for these alone.
+TIE_VALUE_KINDS: tuple[str, ...] = (*CONTENT_KINDS, "payment", *NETWORK_KINDS)
+KINDS: tuple[str, ...] = (*TIE_VALUE_KINDS, "sync")
 
 #: Tie thresholds on link weights (see module docstring).
 PAYMENT_TIE = 0.3
@@ -141,6 +144,21 @@ def tie_families() -> pl.Expr:
     return mask.cast(pl.UInt8)
 
 
+def _may_tie() -> pl.Expr:
+    """Whether an edge can count in :func:`tie_families`: a cheap filter before pairing.
+
+    Exact: a pair has one edge per kind and batch, so an edge below its kind's
+    tie threshold never ties; network edges combine (noisy-OR) and all stay.
+    """
+    kind, weight = pl.col("kind"), pl.col("weight")
+    return (
+        kind.is_in(NETWORK_KINDS)
+        | (kind.is_in(CONTENT_KINDS) & (weight >= CONTENT_TIE))
+        | ((kind == "payment") & (weight >= PAYMENT_TIE))
+        | ((kind == "sync") & (weight >= SYNC_TIE) & (pl.col("n_shared") >= SYNC_MIN_BINS))
+    )
+
+
 def wide_pairs(edges: pl.DataFrame) -> pl.DataFrame:
     """Edge table (one row per pair and kind) to one row per pair, a weight column per kind."""
     weights = [
@@ -185,6 +203,7 @@ class TieStore:
         if sync:
             self._families = self._families & ~_BIT["sync"]
             self._keep(self._families > 0)
+        edges = edges.filter(_may_tie())
         if edges.height == 0:
             return
         tied = (
@@ -396,6 +415,9 @@ def neighbour_median(groups: Groups, values: np.ndarray) -> np.ndarray:
     unlike their neighbourhood; a tutoring app tied to accounts that all harvest
     long reasoning still has a long-output median. Vectorised: the (row,
     neighbour value) pairs are sorted once and the middle of each row's run taken.
+    ``values`` are shares in [0, 1], so one float sort on ``row + value / 2``
+    orders the pairs by row, then value (a few times faster than a two-key
+    sort); the median is taken from ``values`` themselves.
     """
     n = len(groups.label)
     rows = np.concatenate([groups.a, groups.b])
@@ -403,7 +425,7 @@ def neighbour_median(groups: Groups, values: np.ndarray) -> np.ndarray:
     out = np.zeros(n, dtype=np.float64)
     if len(rows) == 0:
         return out
-    order = np.lexsort((neighbour_values, rows))
+    order = np.argsort(rows + 0.5 * np.clip(neighbour_values, 0.0, 1.0))
     rows, neighbour_values = rows[order], neighbour_values[order]
     starts = np.searchsorted(rows, np.arange(n), side="left")
     counts = np.bincount(rows, minlength=n)

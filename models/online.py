@@ -52,7 +52,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import polars as pl
 
-from features.links import LINK_COLUMNS, SYNC_BIN, VALUE_KINDS, account_links
+from features.links import LINK_COLUMNS, SYNC_BIN, account_links
 from features.windows import network_prefix
 from models import scoring
 from models.anomaly import AnomalyDetector
@@ -60,6 +60,7 @@ from models.campaigns import (
     CORE_MEMBERSHIP,
     FAMILIES,
     MIN_NODE_ACTIVITY,
+    TIE_VALUE_KINDS,
     CampaignTracker,
     find_campaigns,
 )
@@ -393,7 +394,7 @@ class OnlineScorer:
         self._link_events = []
         if batch is not None and batch.height:
             start = batch["ts"].min()
-            links = account_links(batch.lazy(), start, end, VALUE_KINDS)  # type: ignore[arg-type]
+            links = account_links(batch.lazy(), start, end, TIE_VALUE_KINDS)  # type: ignore[arg-type]
             ties.add(links, rows)
         span_start = end - self.config.sync_span
         self._sync_bins = self._sync_bins.filter(pl.col("ts") >= span_start)

@@ -176,3 +176,28 @@ def test_accounts_are_ordered_and_pairs_unique() -> None:
     out = edges(rows)
     assert (out["account_a"] < out["account_b"]).all()
     assert not out.select("account_a", "account_b", "kind").is_duplicated().any()
+
+
+def test_one_pass_and_kind_by_kind_pairing_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the same value under two kinds must not link across kinds; a ring value too
+    nat = [row(f"emp{i:02d}", i, client_ip="203.0.113.9", template_sig=77) for i in range(30)]
+    rows = [
+        *nat,
+        row("a", 0, template_sig=11, payment_fingerprint="card", client_ip="10.0.0.1"),
+        row("b", 1, template_sig=11, payment_fingerprint="card", client_ip="10.0.0.2"),
+        row("c", 2, asn=7, user_agent="sdk/1", client_ip="10.0.0.2"),
+        row("d", 3, asn=7, user_agent="sdk/1"),
+        *bins("s1", [3, 40, 41, 100, 170]),
+        *bins("s2", [3, 40, 41, 100, 170]),
+    ]
+    one_pass = edges(rows)
+    monkeypatch.setattr(links, "ONE_PASS_ROWS", 0)
+    kind_by_kind = edges(rows)
+    assert one_pass.equals(kind_by_kind)
+    assert set(one_pass["kind"]) == {"template", "payment", "ip", "prefix", "asn_ua", "sync"}
+    # a-b, and each of the 30 accounts on template 77 with the next RING_NEIGHBOURS in its ring
+    ring = 30 * links.RING_NEIGHBOURS - sum(range(1, links.RING_NEIGHBOURS + 1))
+    assert one_pass.filter(pl.col("kind") == "template").height == 1 + ring
+    # sorted by kind name, then pair
+    keys = one_pass.select("kind", "account_a", "account_b").rows()
+    assert keys == sorted(keys)
