@@ -544,6 +544,10 @@ class CampaignTracker:
         """Record payment fingerprints of flagged campaigns: card → (campaign id, its holders)."""
         self._payment_of.update(holders)
 
+    def known_payments(self) -> list[str]:
+        """Payment fingerprints recorded for flagged campaigns."""
+        return list(self._payment_of)
+
     def reuse(self, payments: pl.DataFrame) -> tuple[dict[str, str], pl.DataFrame]:
         """Accounts paying with a known campaign's card, and the ties that reuse makes.
 

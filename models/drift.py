@@ -11,6 +11,8 @@ audit trail. It does not change scores itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from river import drift
 
 
@@ -50,6 +52,13 @@ class ScoreDrift:
     def mean(self) -> float:
         """ADWIN's current estimate of the mean score."""
         return float(self._adwin.estimation)
+
+    def update_many(self, scores: Iterable[float]) -> int:
+        """Add scores in order; return how many alarms they raised."""
+        before = self._n_drifts
+        for score in scores:
+            self.update(float(score))
+        return self._n_drifts - before
 
     def update(self, score: float) -> bool:
         """Add one score; True when a drift is detected at this score."""

@@ -37,7 +37,7 @@ more than a customer sending 25 an hour.
 Memory per active account: the state's columns (:data:`models.state.BYTES_PER_ACCOUNT`,
 180 bytes, with its 256-bit template sketch) and its id in the index (about 150
 bytes), its latest payment fingerprint / prefix / user agent (about 250 bytes) and its latest model
-feature vector (for verdicts, about 1.2 KB as a dict), so under 2 KB; plus its
+feature vector (for verdicts, about 1.3 KB as a list of floats), so under 2 KB; plus its
 5-minute activity slots of the sync span and its ties, both bounded by the
 retention.
 """
@@ -211,7 +211,7 @@ class OnlineScorer:
         self._sync_bins = pl.DataFrame(schema={"account_id": pl.String, "ts": _TS})
         self._identity: dict[str, tuple[str | None, str | None, str | None]] = {}
         self._reused: dict[str, str] = {}
-        self._last_x: dict[str, dict[str, float]] = {}
+        self._last_x: dict[str, list[float]] = {}
         self._model_first_seen: dict[str, int] = {}
         self._start_us: int | None = None
         self._window_end: int | None = None
@@ -273,7 +273,7 @@ class OnlineScorer:
         x = self._last_x.get(account_id)
         if x is None:
             return False
-        self._classifier.learn_one(x, label)
+        self._classifier.learn_one(dict(zip(MODEL_FEATURES, x, strict=True)), label)
         return True
 
     # -- windows -----------------------------------------------------------------------------
@@ -321,15 +321,12 @@ class OnlineScorer:
         features = model_features(windows)
         anomaly = self._anomaly.score_learn_many(MODEL_FEATURES, features)
         verdict = np.full(len(features), np.nan)
-        ready = self._classifier.ready
-        for i, (account_id, row) in enumerate(
-            zip(windows["account_id"], features.tolist(), strict=True)
-        ):
-            x = dict(zip(MODEL_FEATURES, row, strict=True))
-            if ready:
-                verdict[i] = self._classifier.score_one(x)
-            self._drift.update(anomaly[i])
-            self._last_x[account_id] = x
+        vectors = features.tolist()
+        if self._classifier.ready:
+            for i, row in enumerate(vectors):
+                verdict[i] = self._classifier.score_one(dict(zip(MODEL_FEATURES, row, strict=True)))
+        self._drift.update_many(anomaly)
+        self._last_x.update(zip(windows["account_id"], vectors, strict=True))
         rows = self._state.fold(windows, anomaly)
         self._state["verdict_p"][rows] = np.where(
             np.isnan(verdict), self._state["verdict_p"][rows], verdict
@@ -342,12 +339,15 @@ class OnlineScorer:
     def _remember_identity(self, events: pl.DataFrame) -> None:
         """Latest payment fingerprint, network prefix and user agent of each account."""
         latest = (
-            events.sort("ts")
+            events.select("account_id", "ts", "payment_fingerprint", "client_ip", "user_agent")
+            .sort("ts", maintain_order=True)
             .group_by("account_id")
-            .agg(
-                pl.col("payment_fingerprint").drop_nulls().last(),
-                network_prefix(pl.col("client_ip")).drop_nulls().last().alias("prefix"),
-                pl.col("user_agent").drop_nulls().last(),
+            .agg(pl.all().exclude("ts").drop_nulls().last())
+            .select(
+                "account_id",
+                "payment_fingerprint",
+                network_prefix(pl.col("client_ip")).alias("prefix"),
+                "user_agent",
             )
         )
         for account_id, card, prefix, agent in latest.iter_rows():
@@ -356,8 +356,11 @@ class OnlineScorer:
 
     def _link_reused_payments(self, events: pl.DataFrame) -> None:
         """Tie accounts paying with a flagged campaign's card to that card's holders."""
+        known = self._tracker.known_payments()
+        if not known:
+            return
         payments = (
-            events.drop_nulls("payment_fingerprint")
+            events.filter(pl.col("payment_fingerprint").is_in(known))
             .group_by("account_id", "payment_fingerprint")
             .agg(pl.col("ts").min())
             .sort("account_id", "payment_fingerprint")
