@@ -8,6 +8,15 @@ runs twice per account window on the scorer's hot path;
 :meth:`AnomalyDetector.score_learn_many` scales a whole window's rows at once
 with running minima and maxima, which gives exactly the per-row result.
 
+:meth:`AnomalyDetector.score_learn_many` also walks the trees for a whole
+window at once: between two pivots of river's mass windows (every
+``window_size`` learned rows) the reference masses a score reads do not
+change, so the rows of such a stretch are scored and learned as arrays over
+river's own trees (:class:`_HeapTrees`), and the masses written back to its
+nodes; scores, masses and counters equal river's ``score_one`` /
+``learn_one`` row after row (tested). It reads river's tree internals, so the
+river pin in ``pyproject.toml`` stays narrow.
+
 The score is river's HST anomaly score, already in [0, 1]: 1 when the
 window falls where the reference windows put no mass at all. River normalises
 by the largest possible mass, so ordinary windows typically score around 0.8–0.9:
@@ -18,6 +27,7 @@ score rather than with a fixed level (see :mod:`models.scoring`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from river import anomaly
@@ -100,16 +110,106 @@ class AnomalyDetector(Detector):
         high = np.array([self._high.get(name, np.nan) for name in names])
         running_low = np.fmin.accumulate(np.vstack([low, rows]), axis=0)
         running_high = np.fmax.accumulate(np.vstack([high, rows]), axis=0)
-        before = _scale(rows, running_low[:-1], running_high[:-1]).tolist()
-        after = _scale(rows, running_low[1:], running_high[1:]).tolist()
+        before = _scale(rows, running_low[:-1], running_high[:-1])
+        after = _scale(rows, running_low[1:], running_high[1:])
         scores = np.empty(len(rows))
-        for i, (seen, learned) in enumerate(zip(before, after, strict=True)):
-            scores[i] = self._trees.score_one(dict(zip(names, seen, strict=True)))
-            self._trees.learn_one(dict(zip(names, learned, strict=True)))
+        start = 0
+        if len(rows) and not self._trees.trees:  # river builds its trees on the first row
+            first = dict(zip(names, before[0].tolist(), strict=True))
+            scores[0] = self._trees.score_one(first)
+            self._trees.learn_one(dict(zip(names, after[0].tolist(), strict=True)))
+            start = 1
+        if start < len(rows):
+            scores[start:] = _HeapTrees(self._trees, names).score_learn(
+                before[start:], after[start:]
+            )
         if len(rows):
             self._low.update(zip(names, running_low[-1].tolist(), strict=True))
             self._high.update(zip(names, running_high[-1].tolist(), strict=True))
         return np.clip(scores, 0.0, 1.0)
+
+
+class _HeapTrees:
+    """River's half-space trees as arrays in heap order (node ``i``: children ``2i+1``, ``2i+2``).
+
+    Built from, and written back to, a :class:`river.anomaly.HalfSpaceTrees`
+    whose trees exist; ``names`` orders the feature columns.
+    """
+
+    def __init__(self, model: anomaly.HalfSpaceTrees, names: Sequence[str]) -> None:
+        self.model = model
+        self.height = model.height
+        column = {name: i for i, name in enumerate(names)}
+        self.nodes = [self._heap(tree) for tree in model.trees]
+        internal = 2**self.height - 1
+        self.feature = np.array(
+            [[column[n.feature] for n in nodes[:internal]] for nodes in self.nodes]
+        )
+        self.threshold = np.array([[n.threshold for n in nodes[:internal]] for nodes in self.nodes])
+        self.l_mass = np.array([[n.l_mass for n in nodes] for nodes in self.nodes], dtype=np.int64)
+        self.r_mass = np.array([[n.r_mass for n in nodes] for nodes in self.nodes], dtype=np.int64)
+
+    @staticmethod
+    def _heap(root: object) -> list[Any]:
+        level, nodes = [root], []
+        while level:
+            nodes += level
+            level = [child for node in level for child in getattr(node, "children", ())]
+        return nodes
+
+    def _paths(self, x: np.ndarray) -> np.ndarray:
+        """Node index at every depth of every tree for each row: (rows, trees, height + 1)."""
+        n_trees = len(self.nodes)
+        node = np.zeros((len(x), n_trees), dtype=np.int64)
+        paths = [node]
+        rows, trees = np.arange(len(x))[:, None], np.arange(n_trees)[None, :]
+        for _ in range(self.height):
+            value = x[rows, self.feature[trees, node]]
+            node = 2 * node + 1 + (value >= self.threshold[trees, node])
+            paths.append(node)
+        return np.stack(paths, axis=2)
+
+    def score_learn(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """Score ``before`` rows and learn ``after`` rows, in order, as river would one by one."""
+        model = self.model
+        n_trees, n_nodes = self.l_mass.shape
+        limit = 0.1 * model.window_size
+        weights = 2 ** np.arange(self.height + 1, dtype=np.int64)
+        offsets = (np.arange(n_trees) * n_nodes)[None, :, None]
+        scores = np.empty(len(before))
+        i = 0
+        while i < len(before):
+            stop = min(len(before), i + model.window_size - model.counter)
+            if model._first_window:
+                scores[i:stop] = 0.0
+            else:
+                r = self.r_mass[np.arange(n_trees)[None, :, None], self._paths(before[i:stop])]
+                # a walk adds each node's mass until one is below the size limit (that one included)
+                reached = np.cumprod(r >= limit, axis=2)
+                counted = np.concatenate(
+                    [np.ones_like(reached[..., :1]), reached[..., :-1]], axis=2
+                )
+                total = (r * weights * counted).sum(axis=(1, 2))
+                scores[i:stop] = 1 - total / model._max_score
+            visits = (self._paths(after[i:stop]) + offsets).ravel()
+            self.l_mass += np.bincount(visits, minlength=n_trees * n_nodes).reshape(
+                n_trees, n_nodes
+            )
+            model.counter += stop - i
+            if model.counter == model.window_size:
+                self.r_mass, self.l_mass = self.l_mass, np.zeros_like(self.l_mass)
+                model._first_window = False
+                model.counter = 0
+            i = stop
+        self._write_back()
+        return scores
+
+    def _write_back(self) -> None:
+        for nodes, l_mass, r_mass in zip(
+            self.nodes, self.l_mass.tolist(), self.r_mass.tolist(), strict=True
+        ):
+            for node, left, right in zip(nodes, l_mass, r_mass, strict=True):
+                node.l_mass, node.r_mass = left, right
 
 
 def _scale(rows: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:

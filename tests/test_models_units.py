@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import itertools
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
@@ -180,10 +181,19 @@ def test_batched_anomaly_scoring_equals_score_then_learn_row_by_row() -> None:
         x = dict(zip(names, row.tolist(), strict=True))
         expected.append(one_by_one.score_one(x))
         one_by_one.learn_one(x)
+    # batches that start, straddle and end river's 250-row mass windows
+    cuts = [0, 1, 137, 250, 251, 520, 600]
     got = np.concatenate(
-        [batched.score_learn_many(names, rows[:250]), batched.score_learn_many(names, rows[250:])]
+        [batched.score_learn_many(names, rows[a:b]) for a, b in itertools.pairwise(cuts)]
     )
     assert got.tolist() == expected
+    river_state = [(t.counter, t._first_window) for t in (one_by_one._trees, batched._trees)]
+    assert river_state[0] == river_state[1]
+    masses = [
+        [(n.l_mass, n.r_mass) for tree in t._trees.trees for n in tree.iter_dfs()]
+        for t in (one_by_one, batched)
+    ]
+    assert masses[0] == masses[1]
     assert len(set(expected)) > 10  # the trees learned something to rank by
     probe = {"requests": 50.0, "cot_share": 0.0, "flat": 1.0}
     assert batched.score_one(probe) == one_by_one.score_one(probe)
