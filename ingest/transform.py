@@ -12,6 +12,7 @@ import polars as pl
 import pyarrow as pa
 
 from features.content import with_content
+from ingest.decode import INDEX, decode
 from ingest.schema import TEXT_FIELDS, lake_schema
 
 
@@ -52,6 +53,36 @@ def to_lake(
     if not keep_prompt_text:
         frame = frame.drop(TEXT_FIELDS)
     return frame.select(schema.names).to_arrow().cast(schema)
+
+
+def lines_to_lake(
+    lines: list[bytes],
+    *,
+    source: str,
+    first_line: int,
+    ingested_at: datetime,
+    max_message_bytes: int,
+) -> tuple[pa.Table | None, list[str]]:
+    """Decode replayed JSONL lines into lake rows; return them and the rejected lines' reasons.
+
+    The batch path's unit of work (``distillwatch detect``), run in worker
+    processes: it lives here, away from ``models``, so that a spawned worker
+    imports the decoder and the content kernel only, not river. The line
+    number (from ``first_line``) stands in for the Kafka offset.
+    """
+    decoded = decode(lines, max_message_bytes)
+    accepted = decoded.accepted
+    table = None
+    if accepted.height:
+        table = to_lake(
+            accepted.drop(INDEX),
+            source_topic=source,
+            source_partition=0,
+            source_offsets=accepted[INDEX] + first_line,
+            ingested_at=ingested_at,
+            keep_prompt_text=False,
+        )
+    return table, list(decoded.rejected.values())
 
 
 def partition_keys(table: pa.Table) -> pl.DataFrame:

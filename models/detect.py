@@ -32,17 +32,18 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 
+from distillwatch.processes import single_threaded
 from distillwatch.settings import Settings, get_settings
-from ingest.decode import INDEX, decode
 from ingest.jsonl import input_files, iter_line_chunks
 from ingest.lake import write_bytes
 from ingest.schema import LAKE_SCHEMA
-from ingest.transform import to_lake
+from ingest.transform import lines_to_lake
 from models.exports import write_exports
 from models.online import OnlineScorer, ScorerConfig
 
@@ -82,28 +83,6 @@ class DetectSummary:
         return asdict(self) | {"events_per_second": round(self.events_per_second, 1)}
 
 
-def _lake_rows(
-    lines: list[bytes], source: str, first_line: int, max_message_bytes: int
-) -> tuple[pa.Table | None, list[str]]:
-    """Decode JSONL lines into lake rows; return them and the reasons of the rejected lines.
-
-    Runs in a worker process: the arguments and the result cross a pipe.
-    """
-    decoded = decode(lines, max_message_bytes)
-    accepted = decoded.accepted
-    table = None
-    if accepted.height:
-        table = to_lake(
-            accepted.drop(INDEX),
-            source_topic=source,
-            source_partition=0,
-            source_offsets=accepted[INDEX] + first_line,
-            ingested_at=_REPLAY_TIME,
-            keep_prompt_text=False,
-        )
-    return table, list(decoded.rejected.values())
-
-
 def _read_jsonl(
     path: Path, summary: DetectSummary, reasons: Counter[str], settings: Settings
 ) -> list[pl.DataFrame]:
@@ -111,11 +90,17 @@ def _read_jsonl(
 
     This process reads and splits the lines; ``settings.decode_workers``
     processes (one per core by default) decode chunks and derive their content
-    signals, the costly part. Workers are spawned, not forked: a forked child
-    inherits polars' thread pool in an unusable state.
+    signals, the costly part (:func:`ingest.transform.lines_to_lake`), each
+    with single-threaded native pools so that together they fill the cores
+    without oversubscribing them. Workers are spawned, not forked: a forked
+    child inherits polars' thread pool in an unusable state.
     """
     workers = settings.decode_workers or os.cpu_count() or 1
     frames: list[pl.DataFrame] = []
+
+    decode = partial(
+        lines_to_lake, ingested_at=_REPLAY_TIME, max_message_bytes=settings.max_message_bytes
+    )
 
     def collect(result: tuple[pa.Table | None, list[str]]) -> None:
         table, rejected = result
@@ -129,16 +114,14 @@ def _read_jsonl(
     chunks = iter_line_chunks(path, CHUNK_LINES)
     if workers == 1:
         for chunk in chunks:
-            collect(_lake_rows(chunk, path.name, summary.lines, settings.max_message_bytes))
+            collect(decode(chunk, source=path.name, first_line=summary.lines))
             summary.lines += len(chunk)
         return frames
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=single_threaded) as pool:
         pending: deque[Future[tuple[pa.Table | None, list[str]]]] = deque()
         for chunk in chunks:
-            pending.append(
-                pool.submit(_lake_rows, chunk, path.name, summary.lines, settings.max_message_bytes)
-            )
+            pending.append(pool.submit(decode, chunk, source=path.name, first_line=summary.lines))
             summary.lines += len(chunk)
             # bounded read-ahead: at most two chunks per worker in flight
             while len(pending) > 2 * workers:

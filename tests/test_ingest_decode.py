@@ -156,3 +156,19 @@ def test_fuzzed_mix_reconciles_with_an_independent_validator(contract_dir) -> No
         except ValueError:
             schema_ok = False
         assert (index in accepted) == schema_ok, (raw[:200], decoded.rejected.get(index))
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_line_chunks_keep_every_line_byte_for_byte(tmp_path, monkeypatch, suffix: str) -> None:  # type: ignore[no-untyped-def]
+    import gzip
+
+    from ingest import jsonl
+
+    monkeypatch.setattr(jsonl, "_BLOCK_BYTES", 7)  # lines straddle blocks
+    lines = [b'{"a":1}', b"not json", b'{"b":"\\u00e9"}', b"x" * 30, b"last"]
+    body = b"\r\n".join(lines[:2]) + b"\n\n" + b"\n".join(lines[2:4]) + b"\r\r\n" + lines[4]
+    path = tmp_path / f"events{suffix}"
+    path.write_bytes(gzip.compress(body) if suffix.endswith(".gz") else body)
+    chunks = list(jsonl.iter_line_chunks(path, chunk_lines=2))
+    assert [len(c) for c in chunks] == [2, 2, 1]
+    assert [line for chunk in chunks for line in chunk] == lines
