@@ -406,8 +406,18 @@ class OnlineScorer:
             self._next_sync = end_us + int(self.config.sync_every.total_seconds() * _US)
             assert self._start_us is not None
             first = max(span_start, _dt(self._start_us))
-            sync = account_links(self._sync_bins.lazy(), first, end, ("sync",))
+            # Among the accounts that take part in the clustering now: it drops
+            # the others' ties, and synchronisation is measured afresh each time.
+            rates = scoring.account_rates(self._state, np.arange(len(self._state)))
+            ids = [self._state.ids[r] for r in np.flatnonzero(self._takes_part(rates))]
+            bins = self._sync_bins.filter(pl.col("account_id").is_in(ids))
+            sync = account_links(bins.lazy(), first, end, ("sync",))
             ties.add(sync, rows, sync=True)
+
+    @staticmethod
+    def _takes_part(rates: scoring.AccountRates) -> np.ndarray:
+        """Which accounts take part in the clustering (``campaigns.MIN_NODE_ACTIVITY``)."""
+        return np.maximum(rates.extraction, rates.harvest) >= MIN_NODE_ACTIVITY
 
     def _campaign_step(self, end_us: int, final: bool = False) -> list[Flag]:
         """Re-cluster the ties so far, score the groups, re-score every account."""
@@ -425,7 +435,7 @@ class OnlineScorer:
             self._tracker.ties,
             [rates.extraction, rates.long_extraction, rates.harvest],
             state["n_requests"],
-            np.maximum(rates.extraction, rates.harvest) >= MIN_NODE_ACTIVITY,
+            self._takes_part(rates),
         )
         core_rows, core_group = found.core_rows, found.core_campaign
         stats = scoring.group_stats(
