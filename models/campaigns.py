@@ -29,7 +29,9 @@ bridges two (it is not in the graph); a batch pipeline neither.
 
 **Groups** (:func:`find_campaigns`): connected components of the tied pairs;
 then, per account, its *likeness* to its typical tied neighbour (extraction,
-long-output and logit-harvest profile) and its *membership* (ties to alike
+long-output and logit-harvest profile; an account sharing a payment instrument
+with its neighbours need not match their output lengths, a client setting one
+operator varies across accounts) and its *membership* (ties to alike
 neighbours, counted against its volume, times likeness); the campaigns are the
 components of the ties between *core* members (membership ≥
 :data:`CORE_MEMBERSHIP`), where a tie of synchronised activity alone must also
@@ -459,6 +461,10 @@ def _supported(a: np.ndarray, b: np.ndarray, families: np.ndarray) -> np.ndarray
     return keep
 
 
+#: Position of the long-output extraction share in :func:`find_campaigns`' profile.
+LONG_OUTPUT_DIMENSION = 1
+
+
 def find_campaigns(
     store: TieStore, profile: list[np.ndarray], n_requests: np.ndarray, active: np.ndarray
 ) -> Assignment:
@@ -481,9 +487,20 @@ def find_campaigns(
     """
     groups = group_accounts(store, active)
     candidate = groups.sizes() >= MIN_CAMPAIGN_ACCOUNTS
-    alike = np.where(
-        candidate, likeness(profile, [neighbour_median(groups, p) for p in profile]), 0.0
+    medians = [neighbour_median(groups, p) for p in profile]
+    alike = likeness(profile, medians)
+    # A shared payment instrument proves a common operator: an account sharing
+    # one need not match its neighbours' output lengths (a client setting such
+    # operators vary from account to account), only their extraction and harvest.
+    settings_free = [i for i in range(len(profile)) if i != LONG_OUTPUT_DIMENSION]
+    paid = groups.has_family("payment")
+    alike[paid] = np.maximum(
+        alike[paid],
+        likeness(
+            [profile[i][paid] for i in settings_free], [medians[i][paid] for i in settings_free]
+        ),
     )
+    alike = np.where(candidate, alike, 0.0)
     member = np.where(candidate, membership(groups.tied_to(alike >= 1.0), n_requests, alike), 0.0)
     core = member >= CORE_MEMBERSHIP
     inner = core[groups.a] & core[groups.b]

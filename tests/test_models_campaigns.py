@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from models.campaigns import TieStore, components
+from models.campaigns import CORE_MEMBERSHIP, TieStore, components, find_campaigns
 from models.online import OnlineScorer
 from tests.lakes import lake_table
 
@@ -256,3 +256,40 @@ def test_verdicts_teach_the_classifier(events: pl.DataFrame) -> None:
     again = scorer.snapshot()
     restored = OnlineScorer.restore(again)
     assert restored.flagged().equals(scorer.flagged())
+
+
+def _store(pairs: list[tuple[int, int, str]]) -> TieStore:
+    """Ties between numbered accounts, one edge of weight 1 per (a, b, kind)."""
+    when = datetime(2026, 11, 2, tzinfo=UTC)
+    edges = pl.DataFrame(
+        {
+            "account_a": [f"{a:02d}" for a, _, _ in pairs],
+            "account_b": [f"{b:02d}" for _, b, _ in pairs],
+            "kind": [kind for _, _, kind in pairs],
+            "weight": [1.0] * len(pairs),
+            "first_seen": [when] * len(pairs),
+            "last_seen": [when] * len(pairs),
+            "n_shared": [1] * len(pairs),
+        }
+    )
+    store = TieStore()
+    store.add(edges, lambda ids: np.asarray([int(i) for i in ids]))
+    return store
+
+
+def test_a_shared_card_needs_no_matching_output_lengths() -> None:
+    """Accounts 0-4 harvest long reasoning on shared cards; 5 and 6 ask short.
+
+    Account 5 pays with the campaign's card (same operator, other client
+    settings): a member. Account 6, a tutoring app, shares templates and an
+    address only: unlike its neighbours, not a member.
+    """
+    core = [(a, b, "payment") for a in range(5) for b in range(a + 1, 5)]
+    store = _store([*core, (0, 5, "payment"), (1, 5, "payment"), (2, 6, "template"), (2, 6, "ip")])
+    extraction = np.full(7, 0.6)
+    long_output = np.array([0.6] * 5 + [0.0, 0.0])
+    found = find_campaigns(
+        store, [extraction, long_output, np.zeros(7)], np.full(7, 20), np.ones(7, dtype=bool)
+    )
+    assert (found.member[:6] >= CORE_MEMBERSHIP).all()
+    assert found.member[6] == 0.0
