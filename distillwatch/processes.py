@@ -10,7 +10,8 @@ def single_threaded() -> None:
 
     N workers that each start thread pools as large as the machine put N times
     the cores' worth of threads on it; on two cores, two single-threaded
-    decoding workers beat two two-threaded ones by a third. polars reads its
+    decoding workers read the ``small`` preset in 12.8 s, two two-threaded
+    ones in 15.2 s. polars reads its
     pool size once, when it is imported, so this must run before: this module
     imports nothing, and a spawned worker loads it first (unless the main
     script imports polars at its top level, which then keeps the full pool).

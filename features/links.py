@@ -277,11 +277,6 @@ def _edges(pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _recode(codes: list[str], kinds: list[str]) -> dict[int, int]:
-    """Positions in ``codes`` to positions in ``kinds`` (both name-ordered, so order is kept)."""
-    return {i: kinds.index(kind) for i, kind in enumerate(codes)}
-
-
 def _bin_start(index: pl.Expr) -> pl.Expr:
     """Start time of the sync bin with the given index."""
     return (index * (SYNC_BIN_S * 1_000_000)).cast(_TS)

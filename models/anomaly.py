@@ -165,7 +165,8 @@ class _HeapTrees:
         rows, trees = np.arange(len(x))[:, None], np.arange(n_trees)[None, :]
         for _ in range(self.height):
             value = x[rows, self.feature[trees, node]]
-            node = 2 * node + 1 + (value >= self.threshold[trees, node])
+            # river goes left when ``value < threshold`` (so NaN goes right, as here)
+            node = 2 * node + 1 + ~(value < self.threshold[trees, node])
             paths.append(node)
         return np.stack(paths, axis=2)
 

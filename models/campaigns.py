@@ -600,7 +600,3 @@ class CampaignTracker:
             schema=EDGE_SCHEMA,
         )
         return reused, edges
-
-    def campaign_of(self, account_id: str) -> str | None:
-        """The campaign an account was last recorded in, if any."""
-        return self._member_of.get(account_id)
