@@ -26,7 +26,7 @@ _BLOCK_BYTES = 8 << 20
 
 
 def iter_line_chunks(path: Path, chunk_lines: int = 20_000) -> Iterator[list[bytes]]:
-    """Yield the non-empty lines as raw bytes (line break removed), ``chunk_lines`` at a time.
+    r"""Yield the non-empty lines as raw bytes (line break removed), ``chunk_lines`` at a time.
 
     Lines are not decoded or parsed: replaying a file must send its bytes
     unchanged, bad lines included, so that the consumer judges them. The file
@@ -51,7 +51,7 @@ def iter_line_chunks(path: Path, chunk_lines: int = 20_000) -> Iterator[list[byt
 
 
 def _clean(lines: list[bytes], carriage_returns: bool) -> list[bytes]:
-    """``lines`` without empty ones (and without trailing ``\r`` if there may be some)."""
+    r"""``lines`` without empty ones (and without trailing ``\r`` if there may be some)."""
     if carriage_returns:
         lines = [line.rstrip(b"\r") for line in lines]
     return list(filter(None, lines))
