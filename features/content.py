@@ -78,7 +78,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from features._content_native import ContentKernel
+from features._native import ContentKernel
 from features.patterns import (
     COT,
     OTHER_TOPIC,

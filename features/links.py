@@ -50,6 +50,11 @@ among the ``B`` bins of the range, is kept when ``c >= SYNC_MIN_BINS`` and
 two independent accounts would share by chance; its weight is the share of the
 possible excess realised, ``(c - E) / (min(n_a, n_b) - E)``. Always-on
 accounts share every bin by necessity (lift about 1) and are not linked.
+
+**Where it runs.** polars groups the observations and orders each value's
+accounts; the pairing and the noisy-OR combination run in the native kernel
+(``features/native/src/links.rs``), a loop and a sort where polars needed a
+self-join, a gather and a group-by over millions of pair rows.
 """
 
 from __future__ import annotations
@@ -58,8 +63,10 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 
+import numpy as np
 import polars as pl
 
+from features._native import shared_value_edges
 from features.content import minhash_band_keys
 from features.windows import network_prefix
 
@@ -178,64 +185,47 @@ def _observations(events: pl.DataFrame, codes: dict[str, int]) -> pl.DataFrame:
     )
 
 
-def _value_pairs(observations: pl.DataFrame) -> pl.DataFrame:
-    """Pairs of accounts sharing a value, bounded per value (see module docstring).
+def _edges(observations: pl.DataFrame) -> pl.DataFrame:
+    """Weighted edges between the accounts sharing values (see module docstring).
 
-    ``observations`` has one row per (``value``, account) and the value's
-    ``kind``; returns one row per (value, pair) with the kind, the value's
-    account count ``k``, ``account_a < account_b`` and each side's ``first`` /
-    ``last``.
+    ``observations`` has one row per (``value``, account) with the value's
+    ``kind`` code and the account's ``first`` / ``last`` showing of it. Values
+    of one account or of more than :data:`MAX_VALUE_ACCOUNTS` are dropped and
+    each value's accounts put in their pseudo-random order here; the native
+    kernel pairs them (clique or ring) and combines each pair's values of a
+    kind into one edge (noisy-OR weight, times, count). Returns ``kind``,
+    ``account_a < account_b`` (codes), ``weight``, ``first_seen``,
+    ``last_seen`` and ``n_shared``, sorted by kind and pair.
     """
-    k = pl.len().over("value")
     ordered = (
-        observations.with_columns(k.alias("k"))
-        .filter(pl.col("k").is_between(2, MAX_VALUE_ACCOUNTS))
+        observations.filter(pl.len().over("value").is_between(2, MAX_VALUE_ACCOUNTS))
         .with_columns(pl.struct("value", "account_id").hash(_VALUE_SEED).alias("order"))
         .sort("value", "order")
-        .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("position"))
     )
-    side = ("account_id", "first", "last")
-    # Values of at most MAX_CLIQUE accounts: every pair, from one self-join.
-    clique = ordered.filter(pl.col("k") <= MAX_CLIQUE)
-    pairs = [
-        clique.join(clique.select("value", "position", *side), on="value", suffix="_b").filter(
-            pl.col("position") < pl.col("position_b")
-        )
-    ]
-    # Larger values: each account and the RING_NEIGHBOURS after it in the value's
-    # order. Value groups are contiguous and ``position`` is the row number, so
-    # the account ``step`` places later is row ``position + step`` if that row
-    # still holds the same value: one gather, no join.
-    ring = ordered.filter(pl.col("k") > MAX_CLIQUE)
-    if ring.height:
-        position = pl.col("position")
-        targets = (
-            ring.with_columns(
-                pl.int_ranges(position + 1, position + 1 + RING_NEIGHBOURS, dtype=pl.UInt32).alias(
-                    "position_b"
-                )
-            )
-            .explode("position_b")
-            .filter(pl.col("position_b") < ordered.height)
-        )
-        partners = ordered.select(
-            pl.col("value", *side).gather(targets["position_b"]).name.suffix("_b")
-        )
-        pairs.append(
-            targets.hstack(partners.get_columns()).filter(pl.col("value_b") == pl.col("value"))
-        )
-    a, b = pl.col("account_id"), pl.col("account_id_b")
-    swap = a > b
-    return pl.concat(pairs, how="diagonal").select(
-        "kind",
-        "value",
-        "k",
-        pl.min_horizontal(a, b).alias("account_a"),
-        pl.max_horizontal(a, b).alias("account_b"),
-        pl.when(swap).then("first_b").otherwise("first").alias("first_a"),
-        pl.when(swap).then("first").otherwise("first_b").alias("first_b"),
-        pl.when(swap).then("last_b").otherwise("last").alias("last_a"),
-        pl.when(swap).then("last").otherwise("last_b").alias("last_b"),
+    value, kind, account, first, last = (
+        np.ascontiguousarray(ordered[name].to_physical().to_numpy())
+        for name in ("value", "kind", "account_id", "first", "last")
+    )
+    key, weight, first, last, n_shared = shared_value_edges(
+        value,
+        kind,
+        account,
+        first,
+        last,
+        MAX_CLIQUE,
+        RING_NEIGHBOURS,
+        _CODE_BITS,
+    )
+    code = pl.col("pair")
+    mask = (1 << _CODE_BITS) - 1
+    return pl.DataFrame({"pair": key}).select(
+        (code // (1 << (2 * _CODE_BITS))).cast(pl.UInt8).alias("kind"),
+        ((code // (1 << _CODE_BITS)) & mask).cast(pl.UInt32).alias("account_a"),
+        (code & mask).cast(pl.UInt32).alias("account_b"),
+        pl.Series("weight", weight),
+        pl.Series("first_seen", first).cast(_TS),
+        pl.Series("last_seen", last).cast(_TS),
+        pl.Series("n_shared", n_shared),
     )
 
 
@@ -253,28 +243,6 @@ def _edge_key() -> pl.Expr:
     """
     code = pl.col("account_a").cast(pl.UInt64) * (1 << _CODE_BITS) + pl.col("account_b")
     return pl.col("kind").cast(pl.UInt64) * (1 << (2 * _CODE_BITS)) + code
-
-
-def _edges(pairs: pl.DataFrame) -> pl.DataFrame:
-    """Combine each pair's shared values of a kind into one weighted edge (noisy-OR).
-
-    Grouped and sorted on one 64-bit key per kind and pair (:func:`_edge_key`).
-    """
-    value_weight = 1.0 / pl.col("k").cast(pl.Float64).log(2)
-    return (
-        pairs.group_by(_edge_key().alias("pair"))
-        .agg(
-            pl.col("kind").first(),
-            pl.col("account_a").first(),
-            pl.col("account_b").first(),
-            (1.0 - value_weight.clip(upper_bound=1.0).neg().log1p().sum().exp()).alias("weight"),
-            pl.max_horizontal("first_a", "first_b").min().alias("first_seen"),
-            pl.max_horizontal("last_a", "last_b").max().alias("last_seen"),
-            pl.len().alias("n_shared"),
-        )
-        .sort("pair")
-        .drop("pair")
-    )
 
 
 def _bin_start(index: pl.Expr) -> pl.Expr:
@@ -299,19 +267,15 @@ def _sync_edges(events: pl.DataFrame, start: datetime, end: datetime) -> pl.Data
         .filter(pl.col("n") >= SYNC_MIN_BINS)
     )
     bounds = _bin_start(pl.col("bins").list.first())
-    candidates = (
-        _value_pairs(
-            accounts.select(
-                pl.lit(0, pl.UInt8).alias("kind"),
-                "account_id",
-                "value",
-                bounds.alias("first"),
-                bounds.alias("last"),
-            ).explode("value")
-        )
-        .select("account_a", "account_b")
-        .unique()
-    )
+    candidates = _edges(
+        accounts.select(
+            pl.lit(0, pl.UInt8).alias("kind"),
+            "account_id",
+            "value",
+            bounds.alias("first"),
+            bounds.alias("last"),
+        ).explode("value")
+    ).select("account_a", "account_b")
     side = accounts.select("account_id", "bins", "n")
     shared = pl.col("bins").list.set_intersection("bins_b")
     c = pl.col("shared").list.len()
@@ -384,7 +348,7 @@ def account_links(
         if frame.height <= ONE_PASS_ROWS
         else [{kind: c} for kind, c in value_codes.items()]
     )
-    parts = [_edges(_value_pairs(_observations(coded, codes))) for codes in passes if codes]
+    parts = [_edges(_observations(coded, codes)) for codes in passes if codes]
     if "sync" in kinds:
         sync = _sync_edges(coded, start, end).with_columns(
             pl.lit(code["sync"], pl.UInt8).alias("kind")

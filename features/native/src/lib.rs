@@ -1,4 +1,5 @@
-//! Native kernel of the content signals of `features.content`.
+//! Native kernels of `features`: the content signals of `features.content`
+//! (this file) and the pairing of `features.links` (`links.rs`).
 //!
 //! One pass per prompt computes every signal that `features.content` defines:
 //! the prompt is lower-cased once, hashed, searched for its template tokens,
@@ -15,6 +16,8 @@
 //! Inputs are Arrow large-string columns as (values, offsets, validity)
 //! NumPy views, so no string is copied into Python objects; the work runs
 //! without the GIL, split over a few threads.
+
+mod links;
 
 use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
@@ -677,7 +680,8 @@ impl ContentKernel {
 }
 
 #[pymodule]
-fn _content_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ContentKernel>()?;
+    m.add_function(wrap_pyfunction!(links::shared_value_edges, m)?)?;
     Ok(())
 }

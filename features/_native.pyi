@@ -1,4 +1,4 @@
-"""Types of the native content kernel (``features/native/src/lib.rs``)."""
+"""Types of the native kernels of ``features`` (``features/native/src/``)."""
 
 import numpy as np
 
@@ -27,3 +27,14 @@ class ContentKernel:
     def compute(
         self, prompt: _Column, system: _Column, simhash: _Column, threads: int
     ) -> list[np.ndarray]: ...
+
+def shared_value_edges(
+    value: np.ndarray,
+    kind: np.ndarray,
+    account: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+    max_clique: int,
+    ring: int,
+    code_bits: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
