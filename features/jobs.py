@@ -39,6 +39,7 @@ and hourly ranges are widened to whole hours.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -223,11 +224,16 @@ def build_range(lake: Path, start: datetime, end: datetime) -> dict[str, list[Pa
     """
     first, stop = as_utc(start), as_utc(end)
     days = sorted({hour.date() for hour in _hours(first, stop)})
-    return {
-        HOURLY: build_hourly(lake, first, stop),
-        DAILY: [build_daily(lake, day) for day in days],
-        LINKS: [
-            build_links(lake, max(first, _day_start(day)), min(stop, _day_start(day) + _DAY))
-            for day in days
-        ],
-    }
+    # The links of a day and the window features are independent jobs, each of
+    # which keeps under two cores busy (polars and the native kernel release the
+    # GIL): two threads, one for the links, one for the windows, overlap them.
+    with ThreadPoolExecutor(2) as pool:
+        links = pool.submit(
+            lambda: [
+                build_links(lake, max(first, _day_start(day)), min(stop, _day_start(day) + _DAY))
+                for day in days
+            ]
+        )
+        hourly = build_hourly(lake, first, stop)
+        daily = [build_daily(lake, day) for day in days]
+        return {HOURLY: hourly, DAILY: daily, LINKS: links.result()}
