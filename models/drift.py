@@ -53,12 +53,10 @@ class ScoreDrift:
         """ADWIN's current estimate of the mean score."""
         return float(self._adwin.estimation)
 
-    def update_many(self, scores: Iterable[float]) -> int:
-        """Add scores in order; return how many alarms they raised."""
-        before = self._n_drifts
+    def update_many(self, scores: Iterable[float]) -> None:
+        """Add scores in order (alarms are counted in :attr:`n_drifts`)."""
         for score in scores:
             self.update(float(score))
-        return self._n_drifts - before
 
     def update(self, score: float) -> bool:
         """Add one score; True when a drift is detected at this score."""

@@ -389,8 +389,12 @@ class OnlineScorer:
         self._sync_bins = pl.concat([self._sync_bins, bins])
 
     # -- campaigns ---------------------------------------------------------------------------
-    def _add_links(self, end_us: int, final: bool) -> None:
-        """Ties from the events since the last step; sync ties over the trailing span when due."""
+    def _add_links(self, end_us: int, final: bool, takes_part: np.ndarray) -> None:
+        """Ties from the events since the last step; sync ties over the trailing span when due.
+
+        ``takes_part`` marks the state rows that take part in the clustering
+        (see ``models.campaigns.MIN_NODE_ACTIVITY``).
+        """
         end = _dt(end_us)
         ties, rows = self._tracker.ties, self._state.find
         batch = pl.concat(self._link_events) if self._link_events else None
@@ -408,34 +412,29 @@ class OnlineScorer:
             first = max(span_start, _dt(self._start_us))
             # Among the accounts that take part in the clustering now: it drops
             # the others' ties, and synchronisation is measured afresh each time.
-            rates = scoring.account_rates(self._state, np.arange(len(self._state)))
-            ids = [self._state.ids[r] for r in np.flatnonzero(self._takes_part(rates))]
+            ids = [self._state.ids[r] for r in np.flatnonzero(takes_part)]
             bins = self._sync_bins.filter(pl.col("account_id").is_in(ids))
             sync = account_links(bins.lazy(), first, end, ("sync",))
             ties.add(sync, rows, sync=True)
 
-    @staticmethod
-    def _takes_part(rates: scoring.AccountRates) -> np.ndarray:
-        """Which accounts take part in the clustering (``campaigns.MIN_NODE_ACTIVITY``)."""
-        return np.maximum(rates.extraction, rates.harvest) >= MIN_NODE_ACTIVITY
-
     def _campaign_step(self, end_us: int, final: bool = False) -> list[Flag]:
         """Re-cluster the ties so far, score the groups, re-score every account."""
         self._evict(end_us)
-        self._add_links(end_us, final)
-        retention_us = int(self.config.retention.total_seconds() * _US)
-        self._tracker.ties.prune(end_us - retention_us)
         state = self._state
         n = len(state)
-        if n == 0:
-            return []
         all_rows = np.arange(n)
         rates = scoring.account_rates(state, all_rows)
+        takes_part = np.maximum(rates.extraction, rates.harvest) >= MIN_NODE_ACTIVITY
+        self._add_links(end_us, final, takes_part)
+        retention_us = int(self.config.retention.total_seconds() * _US)
+        self._tracker.ties.prune(end_us - retention_us)
+        if n == 0:
+            return []
         found = find_campaigns(
             self._tracker.ties,
             [rates.extraction, rates.long_extraction, rates.harvest],
             state["n_requests"],
-            self._takes_part(rates),
+            takes_part,
         )
         core_rows, core_group = found.core_rows, found.core_campaign
         stats = scoring.group_stats(
@@ -445,7 +444,7 @@ class OnlineScorer:
             created_us=state["created_us"][core_rows],
             adoption_h=state["adoption_h"][core_rows],
             tie_kinds={family: found.groups.has_family(family)[core_rows] for family in FAMILIES},
-            sketch=np.stack([state[name][core_rows] for name in scoring.SKETCH_WORDS]),
+            sketch=scoring.template_sketch(state, core_rows),
             known_templates=state["n_extraction_tmpl"][core_rows],
         )
         evidence = scoring.campaign_evidence(stats)

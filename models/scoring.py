@@ -224,14 +224,18 @@ def _reuse_from_sketch(words: np.ndarray, known: np.ndarray) -> np.ndarray:
     return np.where(set_bits >= SKETCH_SATURATION * m, 0.0, reuse)
 
 
+def template_sketch(state: AccountState, rows: np.ndarray) -> np.ndarray:
+    """The template-sketch words of ``rows``: one row per word, one column per account."""
+    return np.stack([state[name][rows] for name in SKETCH_WORDS])
+
+
 def template_reuse(state: AccountState, rows: np.ndarray) -> np.ndarray:
     """Share of reasoning-elicitation requests that re-use a head template, shrunk.
 
     From the account's template sketch (see :func:`_reuse_from_sketch`), over
     its reasoning-elicitation requests with a known template.
     """
-    words = np.stack([state[name][rows] for name in SKETCH_WORDS])
-    return _reuse_from_sketch(words, state["n_extraction_tmpl"][rows])
+    return _reuse_from_sketch(template_sketch(state, rows), state["n_extraction_tmpl"][rows])
 
 
 def shared_template_reuse(
