@@ -8,12 +8,19 @@
    never fatal. JSONL chunks are decoded by a pool of worker processes
    (``DISTILLWATCH_DECODE_WORKERS``), so a script that calls :func:`detect`
    needs the usual ``if __name__ == "__main__":`` guard of ``multiprocessing``.
-2. Sort all events by event time (stable: ties keep input order).
-3. Run them through the online scorer (:class:`models.online.OnlineScorer`)
+2. Put the events in event-time order (stable: ties keep input order) and
+3. run them through the online scorer (:class:`models.online.OnlineScorer`)
    window by window, exactly as the live scorer does, so ``first_flagged_at``
    means the same in both; campaign detection runs every
    :attr:`~models.online.ScorerConfig.campaign_every` of event time over the
    links so far, and once more at the end over the whole period.
+
+   Steps 1 to 3 overlap: decoded chunks are scored while the workers decode
+   the next ones, through a reorder buffer that holds events until the input
+   is :data:`REORDER_SLACK` past them (simulator output and lake folders are
+   within seconds of order). An input further out of order than that is read
+   whole, sorted and scored again from the start; either way the scorer sees
+   exactly the stably sorted input, so the output is the same.
 4. Write ``DIR/exports/flagged_accounts.{parquet,csv}`` and
    ``DIR/exports/campaigns.parquet`` atomically (:mod:`models.exports`), and
    ``DIR/summary.json``.
@@ -28,10 +35,10 @@ import multiprocessing
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -49,8 +56,14 @@ from models.online import OnlineScorer, ScorerConfig
 
 #: Lines decoded per chunk when reading JSONL.
 CHUNK_LINES = 50_000
-#: Events handed to the scorer per call (any size gives the same result).
+#: Events handed to the scorer per call when the input is sorted whole (any size
+#: gives the same result).
 FEED_ROWS = 200_000
+#: Decoded chunks in flight per worker process (read-ahead).
+READ_AHEAD = 3
+#: How far out of event-time order the input may be and still be scored as it is
+#: read (see :class:`_Reorder`); beyond that it is read whole and sorted first.
+REORDER_SLACK = timedelta(hours=1)
 #: Fixed ingestion time written in the provenance column, so output never depends on the clock.
 _REPLAY_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -69,8 +82,8 @@ class DetectSummary:
     flagged: int = 0
     campaigns: int = 0
     drift_alarms: int = 0
-    read_seconds: float = 0.0
-    score_seconds: float = 0.0
+    #: True when the input was scored as it was read; False when it had to be sorted whole first.
+    streamed: bool = True
     total_seconds: float = 0.0
     exports: dict[str, str] = field(default_factory=dict)
 
@@ -83,52 +96,69 @@ class DetectSummary:
         return asdict(self) | {"events_per_second": round(self.events_per_second, 1)}
 
 
-def _read_jsonl(
+def _jsonl_frames(
     path: Path, summary: DetectSummary, reasons: Counter[str], settings: Settings
-) -> list[pl.DataFrame]:
-    """Lake rows of a JSONL file, decoded in parallel chunks, in input order.
+) -> Iterator[pl.DataFrame]:
+    """Lake rows of a JSONL file, decoded in parallel chunks, yielded in input order.
 
     This process reads and splits the lines; ``settings.decode_workers``
     processes (one per core by default) decode chunks and derive their content
     signals, the costly part (:func:`ingest.transform.lines_to_lake`), each
     with single-threaded native pools so that together they fill the cores
     without oversubscribing them. Workers are spawned, not forked: a forked
-    child inherits polars' thread pool in an unusable state.
+    child inherits polars' thread pool in an unusable state. The workers keep
+    decoding the chunks read ahead while the caller works on a yielded frame
+    (in :func:`detect`, scoring it), so reading and scoring overlap.
     """
     workers = settings.decode_workers or os.cpu_count() or 1
-    frames: list[pl.DataFrame] = []
-
     decode = partial(
         lines_to_lake, ingested_at=_REPLAY_TIME, max_message_bytes=settings.max_message_bytes
     )
 
-    def collect(result: tuple[pa.Table | None, list[str]]) -> None:
+    def collect(result: tuple[pa.Table | None, list[str]]) -> Iterator[pl.DataFrame]:
         table, rejected = result
+        summary.rejected += len(rejected)
+        reasons.update(rejected)
         if table is not None:
             frame = pl.from_arrow(table)
             assert isinstance(frame, pl.DataFrame)
-            frames.append(frame)
-        summary.rejected += len(rejected)
-        reasons.update(rejected)
+            yield frame
 
     chunks = iter_line_chunks(path, CHUNK_LINES)
     if workers == 1:
         for chunk in chunks:
-            collect(decode(chunk, source=path.name, first_line=summary.lines))
+            first_line = summary.lines
             summary.lines += len(chunk)
-        return frames
+            yield from collect(decode(chunk, source=path.name, first_line=first_line))
+        return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=single_threaded) as pool:
         pending: deque[Future[tuple[pa.Table | None, list[str]]]] = deque()
         for chunk in chunks:
             pending.append(pool.submit(decode, chunk, source=path.name, first_line=summary.lines))
             summary.lines += len(chunk)
-            # bounded read-ahead: at most two chunks per worker in flight
-            while len(pending) > 2 * workers:
-                collect(pending.popleft().result())
+            # bounded read-ahead: at most READ_AHEAD chunks per worker in flight
+            while len(pending) > READ_AHEAD * workers:
+                yield from collect(pending.popleft().result())
         while pending:
-            collect(pending.popleft().result())
-    return frames
+            yield from collect(pending.popleft().result())
+
+
+def _frames(
+    source: Path, summary: DetectSummary, reasons: Counter[str], settings: Settings
+) -> Generator[pl.DataFrame, None, None]:
+    """Lake-schema frames of every input file of ``source``, in input order."""
+    for path in input_files(source):
+        if path.suffix == ".parquet":
+            frame = pl.read_parquet(path, hive_partitioning=False).select(LAKE_SCHEMA.names)
+            summary.lines += frame.height
+            yield frame
+        else:
+            yield from _jsonl_frames(path, summary, reasons, settings)
+
+
+def _finish(summary: DetectSummary, reasons: Counter[str]) -> None:
+    summary.rejected_reasons = dict(reasons.most_common(20))
 
 
 def read_events(
@@ -141,17 +171,11 @@ def read_events(
     Returns the frame and a summary with the line, event and rejection counts.
     """
     settings = settings or get_settings()
-    files = input_files(source)
-    summary = DetectSummary(input_files=[str(f) for f in files])
+    summary = DetectSummary(input_files=[str(f) for f in input_files(source)])
     reasons: Counter[str] = Counter()
     frames: list[pl.DataFrame] = []
-    for path in files:
-        if path.suffix == ".parquet":
-            frame = pl.read_parquet(path, hive_partitioning=False).select(LAKE_SCHEMA.names)
-            summary.lines += frame.height
-            frames.append(frame)
-        else:
-            frames += _read_jsonl(path, summary, reasons, settings)
+    for frame in _frames(source, summary, reasons, settings):
+        frames.append(frame)
         if progress is not None:
             progress(summary.lines)
     events = (
@@ -162,8 +186,96 @@ def read_events(
     assert isinstance(events, pl.DataFrame)
     events = events.sort("ts", maintain_order=True)
     summary.events = events.height
-    summary.rejected_reasons = dict(reasons.most_common(20))
+    _finish(summary, reasons)
     return events, summary
+
+
+class _OutOfOrderError(Exception):
+    """An event came later in the input than :data:`REORDER_SLACK` allows."""
+
+
+class _Reorder:
+    """Releases the events of a nearly time-ordered stream in exact event-time order.
+
+    Events are held until the newest event time seen is ``slack`` past them,
+    then released sorted (stable: ties keep input order). The released stream
+    is then exactly what a stable sort of the whole input would give, unless an
+    event arrives older than one already released: then no such promise can be
+    kept and :meth:`push` raises :class:`_OutOfOrderError`.
+    """
+
+    def __init__(self, slack: timedelta) -> None:
+        self._slack = slack
+        self._held: list[pl.DataFrame] = []
+        self._released: datetime | None = None
+        self._newest: datetime | None = None
+
+    def push(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Add ``frame`` (input order); return the events now due, sorted."""
+        if frame.height == 0:
+            return frame
+        oldest, newest = frame["ts"].min(), frame["ts"].max()
+        assert isinstance(oldest, datetime) and isinstance(newest, datetime)
+        if self._released is not None and oldest < self._released:
+            raise _OutOfOrderError(f"event at {oldest} after events up to {self._released}")
+        self._newest = newest if self._newest is None else max(self._newest, newest)
+        held = pl.concat([*self._held, frame], how="vertical_relaxed").sort(
+            "ts", maintain_order=True
+        )
+        due = held.filter(pl.col("ts") < self._newest - self._slack)
+        self._held = [held.slice(due.height)]
+        if due.height:
+            self._released = due["ts"][-1]
+        return due
+
+    def drain(self) -> pl.DataFrame:
+        """Every event still held, sorted (end of input)."""
+        held = pl.concat(self._held, how="vertical_relaxed") if self._held else pl.DataFrame()
+        self._held = []
+        return held
+
+
+def _score_stream(
+    source: Path,
+    settings: Settings,
+    config: ScorerConfig | None,
+    progress: Callable[[int], None] | None,
+) -> tuple[OnlineScorer, DetectSummary]:
+    """Read and score at once: each decoded chunk is scored while the next ones decode.
+
+    Raises :class:`_OutOfOrderError` if the input is further from event-time order
+    than :data:`REORDER_SLACK` (the caller then sorts it whole).
+    """
+    summary = DetectSummary(input_files=[str(f) for f in input_files(source)])
+    reasons: Counter[str] = Counter()
+    scorer = OnlineScorer(config)
+    reorder = _Reorder(REORDER_SLACK)
+    frames = _frames(source, summary, reasons, settings)
+    try:
+        for frame in frames:
+            summary.events += frame.height
+            scorer.process(reorder.push(frame))
+            if progress is not None:
+                progress(summary.lines)
+    finally:
+        frames.close()  # on _OutOfOrderError: stop the decoding workers
+    scorer.process(reorder.drain())
+    _finish(summary, reasons)
+    return scorer, summary
+
+
+def _score_sorted(
+    source: Path,
+    settings: Settings,
+    config: ScorerConfig | None,
+    progress: Callable[[int], None] | None,
+) -> tuple[OnlineScorer, DetectSummary]:
+    """Read the whole input, sort it by event time, then score it."""
+    events, summary = read_events(source, settings, progress)
+    scorer = OnlineScorer(config)
+    for offset in range(0, events.height, FEED_ROWS):
+        scorer.process(events.slice(offset, FEED_ROWS))
+    return scorer, summary
 
 
 def detect(
@@ -188,7 +300,7 @@ def detect(
     config
         Scorer knobs; the documented defaults otherwise.
     progress
-        Called with the number of input lines read, then of events scored.
+        Called with the number of input lines read so far.
 
     Raises
     ------
@@ -196,16 +308,14 @@ def detect(
         If ``input`` does not exist.
     """
     started = time.perf_counter()
-    events, summary = read_events(input, settings, progress)
-    summary.read_seconds = time.perf_counter() - started
-    scorer = OnlineScorer(config)
-    for offset in range(0, events.height, FEED_ROWS):
-        scorer.process(events.slice(offset, FEED_ROWS))
-        if progress is not None:
-            progress(min(offset + FEED_ROWS, events.height))
+    settings = settings or get_settings()
+    try:
+        scorer, summary = _score_stream(input, settings, config, progress)
+    except _OutOfOrderError:
+        scorer, summary = _score_sorted(input, settings, config, progress)
+        summary.streamed = False
     scorer.flush()
     flagged, campaigns = scorer.flagged(), scorer.campaigns()
-    summary.score_seconds = time.perf_counter() - started - summary.read_seconds
     paths = write_exports(flagged, campaigns, out / "exports")
     counts = scorer.counts
     summary.accounts = counts["accounts"]

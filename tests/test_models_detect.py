@@ -134,3 +134,55 @@ def test_parallel_decoding_reads_the_same_events_in_the_same_order(
     assert parallel_summary.rejected == serial_summary.rejected == 1
     # provenance offsets are input line numbers, whichever process decoded the line
     assert parallel["source_offset"].sort().to_list() == [*range(2500), *range(2501, 5001)]
+
+
+def test_reorder_releases_exactly_the_stable_sort() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import numpy as np
+
+    from models.detect import _Reorder
+
+    rng = np.random.default_rng(5)
+    base = datetime(2026, 11, 2, tzinfo=UTC)
+    # near-ordered times, jittered by up to 10 minutes, on a coarse grid so ties occur
+    minutes = np.arange(3000) // 3 + rng.integers(0, 10, 3000)
+    frame = pl.DataFrame(
+        {"ts": [base + timedelta(minutes=int(m)) for m in minutes], "row": range(3000)}
+    ).with_columns(pl.col("ts").dt.cast_time_unit("us"))
+    reorder = _Reorder(timedelta(minutes=15))
+    released = [reorder.push(frame.slice(offset, 250)) for offset in range(0, 3000, 250)]
+    assert sum(part.height for part in released[:-1]) > 0  # released on the way, not at the end
+    out = pl.concat([*released, reorder.drain()])
+    assert out.equals(frame.sort("ts", maintain_order=True))
+
+
+def test_reorder_refuses_an_event_older_than_one_released() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from models.detect import _OutOfOrderError, _Reorder
+
+    base = datetime(2026, 11, 2, tzinfo=UTC)
+    reorder = _Reorder(timedelta(minutes=5))
+    first = pl.DataFrame({"ts": [base, base + timedelta(hours=1)]})
+    assert reorder.push(first).height == 1
+    with pytest.raises(_OutOfOrderError):
+        reorder.push(pl.DataFrame({"ts": [base - timedelta(seconds=1)]}))
+
+
+def test_input_far_out_of_order_is_sorted_whole_with_the_same_result(
+    tiny: tuple[Path, Path], run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    detect_module = importlib.import_module("models.detect")
+    monkeypatch.setattr(detect_module, "CHUNK_LINES", 2000)  # so events are released early
+    lines = gzip.decompress(tiny[0].read_bytes()).splitlines()
+    # the first event moved to the very end: days after every later event
+    source = tmp_path / "late.jsonl"
+    source.write_bytes(b"\n".join([*lines[1:], lines[0]]) + b"\n")
+    summary = detect(source, tmp_path / "out")
+    assert not summary.streamed
+    assert json.loads((run / "summary.json").read_text())["streamed"]
+    again = pl.read_parquet(tmp_path / "out" / "exports" / "flagged_accounts.parquet")
+    assert again.equals(pl.read_parquet(run / "exports" / "flagged_accounts.parquet"))
+    campaigns = pl.read_parquet(tmp_path / "out" / "exports" / "campaigns.parquet")
+    assert campaigns.equals(pl.read_parquet(run / "exports" / "campaigns.parquet"))
