@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from features.content import with_content
 from ingest.decode import INDEX, decode
+from ingest.jsonl import split_lines
 from ingest.schema import TEXT_FIELDS, lake_schema
 
 
@@ -55,21 +56,24 @@ def to_lake(
     return frame.select(schema.names).to_arrow().cast(schema)
 
 
-def lines_to_lake(
-    lines: list[bytes],
+def piece_to_lake(
+    piece: bytes,
     *,
     source: str,
-    first_line: int,
     ingested_at: datetime,
     max_message_bytes: int,
-) -> tuple[pa.Table | None, list[str]]:
-    """Decode replayed JSONL lines into lake rows; return them and the rejected lines' reasons.
+) -> tuple[pa.Table | None, list[str], int]:
+    """Decode a piece of a JSONL file into lake rows; return them, the rejected lines' reasons
+    and the number of lines.
 
     The batch path's unit of work (``distillwatch detect``), run in worker
-    processes: it lives here, away from ``models``, so that a spawned worker
-    imports the decoder and the content kernel only, not river. The line
-    number (from ``first_line``) stands in for the Kafka offset.
+    processes on pieces cut by :func:`ingest.jsonl.iter_blocks`: it lives
+    here, away from ``models``, so that a spawned worker imports the decoder
+    and the content kernel only, not river. ``source_offset`` is the line
+    number within the piece (the caller, who knows where the piece starts in
+    the file, adds that); it stands in for the Kafka offset.
     """
+    lines = split_lines(piece)
     decoded = decode(lines, max_message_bytes)
     accepted = decoded.accepted
     table = None
@@ -78,11 +82,11 @@ def lines_to_lake(
             accepted.drop(INDEX),
             source_topic=source,
             source_partition=0,
-            source_offsets=accepted[INDEX] + first_line,
+            source_offsets=accepted[INDEX],
             ingested_at=ingested_at,
             keep_prompt_text=False,
         )
-    return table, list(decoded.rejected.values())
+    return table, list(decoded.rejected.values()), len(lines)
 
 
 def partition_keys(table: pa.Table) -> pl.DataFrame:

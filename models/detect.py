@@ -47,15 +47,15 @@ import pyarrow as pa
 
 from distillwatch.processes import single_threaded
 from distillwatch.settings import Settings, get_settings
-from ingest.jsonl import input_files, iter_line_chunks
+from ingest.jsonl import input_files, iter_blocks
 from ingest.lake import write_bytes
 from ingest.schema import LAKE_SCHEMA
-from ingest.transform import lines_to_lake
+from ingest.transform import piece_to_lake
 from models.exports import write_exports
 from models.online import OnlineScorer, ScorerConfig
 
-#: Lines decoded per chunk when reading JSONL.
-CHUNK_LINES = 50_000
+#: Bytes of JSONL decoded per chunk (about 30,000 events of 1 KB).
+CHUNK_BYTES = 32 << 20
 #: Events handed to the scorer per call when the input is sorted whole (any size
 #: gives the same result).
 FEED_ROWS = 200_000
@@ -101,43 +101,47 @@ def _jsonl_frames(
 ) -> Iterator[pl.DataFrame]:
     """Lake rows of a JSONL file, decoded in parallel chunks, yielded in input order.
 
-    This process reads and splits the lines; ``settings.decode_workers``
-    processes (one per core by default) decode chunks and derive their content
-    signals, the costly part (:func:`ingest.transform.lines_to_lake`), each
+    This process reads the file and cuts it at line breaks into pieces of
+    :data:`CHUNK_BYTES`; ``settings.decode_workers`` processes (one per core by
+    default) split the pieces into lines, decode them and derive their content
+    signals, the costly part (:func:`ingest.transform.piece_to_lake`), each
     with single-threaded native pools so that together they fill the cores
     without oversubscribing them. Workers are spawned, not forked: a forked
     child inherits polars' thread pool in an unusable state. The workers keep
-    decoding the chunks read ahead while the caller works on a yielded frame
+    decoding the pieces read ahead while the caller works on a yielded frame
     (in :func:`detect`, scoring it), so reading and scoring overlap.
     """
     workers = settings.decode_workers or os.cpu_count() or 1
     decode = partial(
-        lines_to_lake, ingested_at=_REPLAY_TIME, max_message_bytes=settings.max_message_bytes
+        piece_to_lake,
+        source=path.name,
+        ingested_at=_REPLAY_TIME,
+        max_message_bytes=settings.max_message_bytes,
     )
 
-    def collect(result: tuple[pa.Table | None, list[str]]) -> Iterator[pl.DataFrame]:
-        table, rejected = result
+    def collect(result: tuple[pa.Table | None, list[str], int]) -> Iterator[pl.DataFrame]:
+        table, rejected, lines = result
+        first_line = summary.lines
+        summary.lines += lines
         summary.rejected += len(rejected)
         reasons.update(rejected)
         if table is not None:
             frame = pl.from_arrow(table)
             assert isinstance(frame, pl.DataFrame)
-            yield frame
+            # line numbers in the file, not in the piece
+            yield frame.with_columns(pl.col("source_offset") + first_line)
 
-    chunks = iter_line_chunks(path, CHUNK_LINES)
+    pieces = iter_blocks(path, CHUNK_BYTES)
     if workers == 1:
-        for chunk in chunks:
-            first_line = summary.lines
-            summary.lines += len(chunk)
-            yield from collect(decode(chunk, source=path.name, first_line=first_line))
+        for piece in pieces:
+            yield from collect(decode(piece))
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=single_threaded) as pool:
-        pending: deque[Future[tuple[pa.Table | None, list[str]]]] = deque()
-        for chunk in chunks:
-            pending.append(pool.submit(decode, chunk, source=path.name, first_line=summary.lines))
-            summary.lines += len(chunk)
-            # bounded read-ahead: at most READ_AHEAD chunks per worker in flight
+        pending: deque[Future[tuple[pa.Table | None, list[str], int]]] = deque()
+        for piece in pieces:
+            pending.append(pool.submit(decode, piece))
+            # bounded read-ahead: at most READ_AHEAD pieces per worker in flight
             while len(pending) > READ_AHEAD * workers:
                 yield from collect(pending.popleft().result())
         while pending:

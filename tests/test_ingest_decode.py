@@ -172,3 +172,20 @@ def test_line_chunks_keep_every_line_byte_for_byte(tmp_path, monkeypatch, suffix
     chunks = list(jsonl.iter_line_chunks(path, chunk_lines=2))
     assert [len(c) for c in chunks] == [2, 2, 1]
     assert [line for chunk in chunks for line in chunk] == lines
+
+
+@pytest.mark.parametrize("block_bytes", [1, 10, 64, 1 << 20])
+def test_blocks_end_at_line_breaks_and_join_to_the_file(tmp_path, block_bytes: int) -> None:  # type: ignore[no-untyped-def]
+    from ingest import jsonl
+
+    body = b"\n".join([b'{"a":1}', b"y" * 100, b"", b'{"b":2}\r', b"tail without break"])
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(body)
+    pieces = list(jsonl.iter_blocks(path, block_bytes))
+    assert b"".join(pieces) == body
+    assert all(piece.endswith(b"\n") for piece in pieces[:-1])
+    if block_bytes == 1:  # every line break ends a piece
+        assert len(pieces) == body.count(b"\n") + 1
+    assert (len(pieces) == 1) == (block_bytes > len(body))
+    lines = [line for piece in pieces for line in jsonl.split_lines(piece)]
+    assert lines == [b'{"a":1}', b"y" * 100, b'{"b":2}', b"tail without break"]

@@ -126,7 +126,7 @@ def test_parallel_decoding_reads_the_same_events_in_the_same_order(
     lines = gzip.decompress(tiny[0].read_bytes()).splitlines()[:5000]
     source = tmp_path / "mixed.jsonl"
     source.write_bytes(b"\n".join([*lines[:2500], b"{not json", *lines[2500:]]) + b"\n")
-    monkeypatch.setattr(detect_module, "CHUNK_LINES", 700)  # chunks cut in this process
+    monkeypatch.setattr(detect_module, "CHUNK_BYTES", 700_000)  # several pieces, cut here
     serial, serial_summary = detect_module.read_events(source, get_settings(decode_workers=1))
     parallel, parallel_summary = detect_module.read_events(source, get_settings(decode_workers=2))
     assert serial.height == 5000
@@ -174,7 +174,7 @@ def test_input_far_out_of_order_is_sorted_whole_with_the_same_result(
     tiny: tuple[Path, Path], run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     detect_module = importlib.import_module("models.detect")
-    monkeypatch.setattr(detect_module, "CHUNK_LINES", 2000)  # so events are released early
+    monkeypatch.setattr(detect_module, "CHUNK_BYTES", 2_000_000)  # so events are released early
     lines = gzip.decompress(tiny[0].read_bytes()).splitlines()
     # the first event moved to the very end: days after every later event
     source = tmp_path / "late.jsonl"
