@@ -48,7 +48,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,8 +57,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from kafka import ConsumerRebalanceListener
-from kafka.errors import CommitFailedError, IllegalStateError, RetriableError
+from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
+from kafka.errors import CommitFailedError, IllegalStateError, KafkaError, RetriableError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from distillwatch.logs import configure_logging
@@ -217,12 +217,14 @@ class LakeWriter:
         """
         writer = self
 
-        class _Rebalance(ConsumerRebalanceListener):
-            def on_partitions_revoked(self, revoked):  # type: ignore[no-untyped-def]
+        class _Rebalance(AsyncConsumerRebalanceListener):
+            # kafka-python 3 runs the listener on its IO thread, where the
+            # blocking commit() is refused: the commit is awaited instead.
+            async def on_partitions_revoked(self, revoked):  # type: ignore[no-untyped-def]
                 writer._write_remaining(list(revoked))
-                writer._commit_ready()
+                await writer._commit_ready_in_rebalance()
 
-            def on_partitions_assigned(self, assigned):  # type: ignore[no-untyped-def]
+            async def on_partitions_assigned(self, assigned):  # type: ignore[no-untyped-def]
                 # Recovery asks the group for committed offsets, which kafka-python
                 # cannot do inside a rebalance callback: it runs right after poll().
                 writer._unrecovered.extend(assigned)
@@ -334,15 +336,39 @@ class LakeWriter:
         if self._error is not None:
             raise RuntimeError("the lake writer's worker failed") from self._error
 
-    def _commit_ready(self) -> None:
-        """Commit the batches the file writer made durable (Kafka clients stay in one thread)."""
+    def _ready(self) -> Iterator[tuple[Any, int, Path]]:
+        """The batches the file writer made durable since last asked: partition, offset, note."""
         while True:
             try:
-                tp, offset, inflight = self._durable.get_nowait()
+                yield self._durable.get_nowait()
             except queue.Empty:
                 return
+
+    def _commit_ready(self) -> None:
+        """Commit the batches the file writer made durable (Kafka clients stay in one thread)."""
+        for tp, offset, inflight in self._ready():
             if self._commit(tp, offset):
                 inflight.unlink(missing_ok=True)
+
+    async def _commit_ready_in_rebalance(self) -> None:
+        """:meth:`_commit_ready` inside the rebalance listener, on kafka-python's IO thread.
+
+        There the blocking ``commit()`` raises, so the coordinator's commit
+        coroutine (private to kafka-python, pinned to 3.0.x in pyproject.toml)
+        is awaited instead. A commit that fails leaves the batch's in-flight
+        note: the partition's next owner removes the uncommitted files and
+        consumes the batch again, so nothing is lost or doubled.
+        """
+        coordinator = self._consumer._coordinator
+        for tp, offset, inflight in self._ready():
+            try:
+                await coordinator._commit_offsets_sync_async(
+                    {tp: OffsetAndMetadata(offset, "", -1)}, timeout_ms=30_000
+                )
+            except KafkaError as exc:
+                log.warning("commit of %s at %d on revocation failed (%s)", tp, offset, exc)
+                continue
+            inflight.unlink(missing_ok=True)
 
     # -- consuming --------------------------------------------------------------------------
     def _append(self, tp: Any, records: list[Any]) -> None:

@@ -363,3 +363,39 @@ def test_killing_the_writer_kills_its_worker_processes(
     while any(map(_alive, children)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in children if _alive(pid)]
+
+
+def test_a_writer_joining_makes_the_other_commit_on_revocation(
+    kafka_settings: Settings, kafka_env: dict[str, str], topic: str, tmp_path: Path
+) -> None:
+    """The first writer holds unwritten batches when a second one joins the group.
+
+    Its revocation listener writes them and commits, on kafka-python's IO
+    thread, where a blocking commit() raises: the writer used to die there.
+    """
+    n, chunk = 8000, 500
+    env = kafka_env | {
+        "DISTILLWATCH_INGEST_GROUP": f"g-{topic}",
+        "DISTILLWATCH_FLUSH_RECORDS": "1000000",  # hold everything until revoked
+    }
+    producer = _SlowProducer(kafka_settings, topic, n, chunk)
+    producer.start()
+    first = _start_writer(topic, tmp_path, env)
+    time.sleep(5)  # joined and consuming: it holds records, written at revocation
+    second = subprocess.run(
+        _writer_cmd(topic, tmp_path, "--until-idle", "4"),
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    producer.join(timeout=120)
+    assert producer.error is None
+    first.send_signal(signal.SIGTERM)
+    _, err = first.communicate(timeout=60)
+    assert "failed on_partitions_revoked" not in err, err[-3000:]
+    assert first.returncode == 0, err[-3000:]
+    assert second.returncode == 0, second.stderr[-3000:]
+    _final_run(topic, tmp_path, env)
+    _assert_exactly_once(tmp_path, n)
