@@ -148,20 +148,20 @@ def _jsonl_frames(
             yield from collect(pending.popleft().result())
 
 
-def _frames(
-    source: Path, summary: DetectSummary, reasons: Counter[str], settings: Settings
-) -> Generator[pl.DataFrame, None, None]:
-    """Lake-schema frames of every input file of ``source``, in input order."""
-    for path in input_files(source):
+def _frames(summary: DetectSummary, settings: Settings) -> Generator[pl.DataFrame, None, None]:
+    """Lake-schema frames of every file of ``summary.input_files``, in input order.
+
+    Counts lines and rejections into ``summary`` as it goes; once exhausted,
+    ``summary.rejected_reasons`` holds the most common reasons.
+    """
+    reasons: Counter[str] = Counter()
+    for path in map(Path, summary.input_files):
         if path.suffix == ".parquet":
             frame = pl.read_parquet(path, hive_partitioning=False).select(LAKE_SCHEMA.names)
             summary.lines += frame.height
             yield frame
         else:
             yield from _jsonl_frames(path, summary, reasons, settings)
-
-
-def _finish(summary: DetectSummary, reasons: Counter[str]) -> None:
     summary.rejected_reasons = dict(reasons.most_common(20))
 
 
@@ -176,9 +176,8 @@ def read_events(
     """
     settings = settings or get_settings()
     summary = DetectSummary(input_files=[str(f) for f in input_files(source)])
-    reasons: Counter[str] = Counter()
     frames: list[pl.DataFrame] = []
-    for frame in _frames(source, summary, reasons, settings):
+    for frame in _frames(summary, settings):
         frames.append(frame)
         if progress is not None:
             progress(summary.lines)
@@ -190,7 +189,6 @@ def read_events(
     assert isinstance(events, pl.DataFrame)
     events = events.sort("ts", maintain_order=True)
     summary.events = events.height
-    _finish(summary, reasons)
     return events, summary
 
 
@@ -251,10 +249,9 @@ def _score_stream(
     than :data:`REORDER_SLACK` (the caller then sorts it whole).
     """
     summary = DetectSummary(input_files=[str(f) for f in input_files(source)])
-    reasons: Counter[str] = Counter()
     scorer = OnlineScorer(config)
     reorder = _Reorder(REORDER_SLACK)
-    frames = _frames(source, summary, reasons, settings)
+    frames = _frames(summary, settings)
     try:
         for frame in frames:
             summary.events += frame.height
@@ -264,7 +261,6 @@ def _score_stream(
     finally:
         frames.close()  # on _OutOfOrderError: stop the decoding workers
     scorer.process(reorder.drain())
-    _finish(summary, reasons)
     return scorer, summary
 
 
