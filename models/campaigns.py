@@ -175,6 +175,29 @@ def wide_pairs(edges: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def tied_pairs(edges: pl.DataFrame) -> pl.DataFrame:
+    """The pairs an edge table ties, one row each, with the families that tie them.
+
+    Columns ``account_a``, ``account_b``, ``families`` (bit mask, see
+    :func:`tie_families`) and ``last_seen``; pairs without a family are dropped.
+    """
+    edges = edges.filter(_may_tie())
+    if edges.height == 0:
+        return pl.DataFrame(
+            schema={
+                **{name: EDGE_SCHEMA[name] for name in _PAIR},
+                "families": pl.UInt8,
+                "last_seen": EDGE_SCHEMA["last_seen"],
+            }
+        )
+    return (
+        wide_pairs(edges)
+        .with_columns(tie_families().alias("families"))
+        .filter(pl.col("families") > 0)
+        .select(*_PAIR, "families", "last_seen")
+    )
+
+
 class TieStore:
     """Tied account pairs so far, in the row space of the scorer's account state.
 
@@ -202,17 +225,20 @@ class TieStore:
         held: their pairs are dropped). With ``sync``, the batch is a
         new measurement of synchronised activity: earlier sync ties are dropped.
         """
+        self.add_tied(tied_pairs(edges), rows, sync=sync)
+
+    def add_tied(
+        self, tied: pl.DataFrame, rows: Callable[[list[str]], np.ndarray], *, sync: bool = False
+    ) -> None:
+        """:meth:`add` for edges already reduced by :func:`tied_pairs`.
+
+        The reduction is a function of the edges alone, so the online scorer
+        runs it on a second thread beside its window scoring; the merge needs
+        the state's rows and runs here.
+        """
         if sync:
             self._families = self._families & ~_BIT["sync"]
             self._keep(self._families > 0)
-        edges = edges.filter(_may_tie())
-        if edges.height == 0:
-            return
-        tied = (
-            wide_pairs(edges)
-            .with_columns(tie_families().alias("families"))
-            .filter(pl.col("families") > 0)
-        )
         if tied.height == 0:
             return
         a = rows(tied["account_a"].to_list())

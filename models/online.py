@@ -46,13 +46,15 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
 
-from features.links import LINK_COLUMNS, SYNC_BIN, account_links
+from features.links import EDGE_SCHEMA, LINK_COLUMNS, SYNC_BIN, account_links
 from features.windows import network_prefix
 from models import scoring
 from models.anomaly import AnomalyDetector
@@ -63,6 +65,7 @@ from models.campaigns import (
     TIE_VALUE_KINDS,
     CampaignTracker,
     find_campaigns,
+    tied_pairs,
 )
 from models.classifier import VerdictClassifier
 from models.drift import ScoreDrift
@@ -264,7 +267,8 @@ class OnlineScorer:
         while self._pending and self._window_end is not None:
             flags += self._close_window(self._window_end)
         if self._window_end is not None:
-            flags += self._campaign_step(self._window_end, final=True)
+            value_ties = self._value_ties(self._window_end)()
+            flags += self._campaign_step(self._window_end, value_ties, final=True)
             self._next_step = self._window_end + self._step_us
         return flags
 
@@ -303,17 +307,28 @@ class OnlineScorer:
         )
 
     def _close_window(self, end_us: int) -> list[Flag]:
+        """Score the window ending at ``end_us``; run a campaign step when one is due.
+
+        The tied pairs of the step's link batch are a function of the batch's
+        events alone, so a second thread computes them (polars and the native
+        pairing kernel release the GIL) while this one scores the window: the
+        same result as one after the other, in less wall time.
+        """
         events = self._take_pending(end_us)
         self._window_end = end_us + self._window_us
         flags: list[Flag] = []
-        if events.height:
-            self._windows += 1
-            flags += self._score_window(events)
-            self._collect_links(events)
         assert self._next_step is not None
-        if end_us >= self._next_step:
-            flags += self._campaign_step(end_us)
-            self._next_step = end_us + self._step_us
+        step_due = end_us >= self._next_step
+        with ThreadPoolExecutor(1) as pool:
+            if events.height:
+                self._collect_links(events)
+            value_ties = pool.submit(self._value_ties(end_us)) if step_due else None
+            if events.height:
+                self._windows += 1
+                flags += self._score_window(events)
+            if value_ties is not None:
+                flags += self._campaign_step(end_us, value_ties.result())
+                self._next_step = end_us + self._step_us
         return flags
 
     def _score_window(self, events: pl.DataFrame) -> list[Flag]:
@@ -389,20 +404,36 @@ class OnlineScorer:
         self._sync_bins = pl.concat([self._sync_bins, bins])
 
     # -- campaigns ---------------------------------------------------------------------------
-    def _add_links(self, end_us: int, final: bool, takes_part: np.ndarray) -> None:
-        """Ties from the events since the last step; sync ties over the trailing span when due.
+    def _value_ties(self, end_us: int) -> Callable[[], pl.DataFrame]:
+        """Take the link batch of the events since the last step; a function that ties its pairs.
+
+        The batch is taken here, on the caller's thread; the returned function
+        touches nothing else of the scorer, so it may run on another thread.
+        """
+        batch = pl.concat(self._link_events) if self._link_events else None
+        self._link_events = []
+
+        def tie() -> pl.DataFrame:
+            if batch is None or batch.height == 0:
+                return tied_pairs(pl.DataFrame(schema=EDGE_SCHEMA))
+            start = batch["ts"].min()
+            links = account_links(batch.lazy(), start, _dt(end_us), TIE_VALUE_KINDS)  # type: ignore[arg-type]
+            return tied_pairs(links)
+
+        return tie
+
+    def _add_links(
+        self, end_us: int, final: bool, takes_part: np.ndarray, value_ties: pl.DataFrame
+    ) -> None:
+        """Add the step's value ties; sync ties over the trailing span when due.
 
         ``takes_part`` marks the state rows that take part in the clustering
-        (see ``models.campaigns.MIN_NODE_ACTIVITY``).
+        (see ``models.campaigns.MIN_NODE_ACTIVITY``); ``value_ties`` are the
+        tied pairs of the events since the last step (:meth:`_value_ties`).
         """
         end = _dt(end_us)
         ties, rows = self._tracker.ties, self._state.find
-        batch = pl.concat(self._link_events) if self._link_events else None
-        self._link_events = []
-        if batch is not None and batch.height:
-            start = batch["ts"].min()
-            links = account_links(batch.lazy(), start, end, TIE_VALUE_KINDS)  # type: ignore[arg-type]
-            ties.add(links, rows)
+        ties.add_tied(value_ties, rows)
         span_start = end - self.config.sync_span
         self._sync_bins = self._sync_bins.filter(pl.col("ts") >= span_start)
         assert self._next_sync is not None
@@ -417,15 +448,18 @@ class OnlineScorer:
             sync = account_links(bins.lazy(), first, end, ("sync",))
             ties.add(sync, rows, sync=True)
 
-    def _campaign_step(self, end_us: int, final: bool = False) -> list[Flag]:
-        """Re-cluster the ties so far, score the groups, re-score every account."""
+    def _campaign_step(
+        self, end_us: int, value_ties: pl.DataFrame, final: bool = False
+    ) -> list[Flag]:
+        """Re-cluster the ties so far (with ``value_ties``, see :meth:`_add_links`), score
+        the groups, re-score every account."""
         self._evict(end_us)
         state = self._state
         n = len(state)
         all_rows = np.arange(n)
         rates = scoring.account_rates(state, all_rows)
         takes_part = np.maximum(rates.extraction, rates.harvest) >= MIN_NODE_ACTIVITY
-        self._add_links(end_us, final, takes_part)
+        self._add_links(end_us, final, takes_part, value_ties)
         retention_us = int(self.config.retention.total_seconds() * _US)
         self._tracker.ties.prune(end_us - retention_us)
         if n == 0:
