@@ -145,13 +145,29 @@ def _write(frame: pl.DataFrame, path: Path) -> Path:
     return path
 
 
-def _account_windows(events: pl.LazyFrame, every: str, mfs: pl.DataFrame) -> pl.DataFrame:
-    """Window features of every account and ``every``-long window of ``events``."""
-    return (
-        window_features(events, ["account_id", window_key(every)], mfs)
-        .sort("window_start", "account_id")
-        .collect()
+def _account_windows(events: pl.LazyFrame, every: str, mfs: pl.DataFrame) -> pl.LazyFrame:
+    """Window features of every account and ``every``-long window of ``events``, sorted."""
+    return window_features(events, ["account_id", window_key(every)], mfs).sort(
+        "window_start", "account_id"
     )
+
+
+def _write_hourly(features: pl.DataFrame, lake: Path, hours: list[datetime]) -> list[Path]:
+    """One hourly file per hour of ``hours``, from the hourly ``features`` (no rows: empty file)."""
+    root = lake / FEATURES / HOURLY
+    by_hour = features.partition_by("window_start", as_dict=True, maintain_order=True)
+    empty = features.clear()
+    return [
+        _write(
+            by_hour.get((hour,), empty),
+            hour_partition(root, f"{hour:%Y-%m-%d}", hour.hour) / PART,
+        )
+        for hour in hours
+    ]
+
+
+def _daily_path(lake: Path, day: date) -> Path:
+    return lake / FEATURES / DAILY / f"date={day:%Y-%m-%d}" / PART
 
 
 def build_hourly(lake: Path, start: datetime, end: datetime) -> list[Path]:
@@ -170,16 +186,7 @@ def build_hourly(lake: Path, start: datetime, end: datetime) -> list[Path]:
         return []
     first, stop = hours[0], hours[-1] + _HOUR
     features = _account_windows(_events(lake, first, stop), "1h", model_first_seen(lake, stop))
-    root = lake / FEATURES / HOURLY
-    by_hour = features.partition_by("window_start", as_dict=True, maintain_order=True)
-    empty = features.clear()
-    return [
-        _write(
-            by_hour.get((hour,), empty),
-            hour_partition(root, f"{hour:%Y-%m-%d}", hour.hour) / PART,
-        )
-        for hour in hours
-    ]
+    return _write_hourly(features.collect(), lake, hours)
 
 
 def build_daily(lake: Path, day: date) -> Path:
@@ -188,7 +195,28 @@ def build_daily(lake: Path, day: date) -> Path:
     features = _account_windows(
         _events(lake, start, start + _DAY), "1d", model_first_seen(lake, start + _DAY)
     )
-    return _write(features, lake / FEATURES / DAILY / f"date={day:%Y-%m-%d}" / PART)
+    return _write(features.collect(), _daily_path(lake, day))
+
+
+def _build_day_windows(lake: Path, day: date, hours: list[datetime]) -> tuple[list[Path], Path]:
+    """:func:`build_hourly` for ``hours`` (all within ``day``) and :func:`build_daily` for ``day``.
+
+    Both queries start from the same scan of the whole day and the same
+    row-level inputs, so ``pl.collect_all`` reads and prepares the day once for
+    both (common-subplan elimination) instead of twice. The hourly windows
+    are whole hours, so those of ``hours`` come out the same as from a scan of
+    those hours alone; the model first appearances up to the day's end give
+    the same adoption features as those up to the last hour's end (a model
+    first seen in between occurs in none of the earlier hours).
+    """
+    start = _day_start(day)
+    events = _events(lake, start, start + _DAY)
+    mfs = model_first_seen(lake, start + _DAY)
+    hourly = _account_windows(events, "1h", mfs).filter(
+        pl.col("window_start").is_between(hours[0], hours[-1], closed="both")
+    )
+    hourly_frame, daily_frame = pl.collect_all([hourly, _account_windows(events, "1d", mfs)])
+    return _write_hourly(hourly_frame, lake, hours), _write(daily_frame, _daily_path(lake, day))
 
 
 def build_links(lake: Path, start: datetime, end: datetime) -> Path:
@@ -223,17 +251,23 @@ def build_range(lake: Path, start: datetime, end: datetime) -> dict[str, list[Pa
         Files written, by output table name.
     """
     first, stop = as_utc(start), as_utc(end)
-    days = sorted({hour.date() for hour in _hours(first, stop)})
-    # The links of a day and the window features are independent jobs, each of
+    hours = _hours(first, stop)
+    days = sorted({hour.date() for hour in hours})
+    written: dict[str, list[Path]] = {HOURLY: [], DAILY: []}
+    # The links of a day and its window features are independent jobs, each of
     # which keeps under two cores busy (polars and the native kernel release the
-    # GIL): two threads, one for the links, one for the windows, overlap them.
-    with ThreadPoolExecutor(2) as pool:
-        links = pool.submit(
-            lambda: [
-                build_links(lake, max(first, _day_start(day)), min(stop, _day_start(day) + _DAY))
-                for day in days
-            ]
-        )
-        hourly = build_hourly(lake, first, stop)
-        daily = [build_daily(lake, day) for day in days]
-        return {HOURLY: hourly, DAILY: daily, LINKS: links.result()}
+    # GIL): a second thread builds the links, day after day, beside this one's
+    # window features, day after day (each day read once for both windows).
+    with ThreadPoolExecutor(1) as pool:
+        links = [
+            pool.submit(
+                build_links, lake, max(first, _day_start(day)), min(stop, _day_start(day) + _DAY)
+            )
+            for day in days
+        ]
+        for day in days:
+            hourly, daily = _build_day_windows(lake, day, [h for h in hours if h.date() == day])
+            written[HOURLY] += hourly
+            written[DAILY].append(daily)
+        written[LINKS] = [future.result() for future in links]
+    return written

@@ -133,6 +133,30 @@ def test_jobs_are_idempotent(lake: Path) -> None:
     assert not list((lake / FEATURES).rglob(".*"))  # no temporary files left
 
 
+def test_build_range_writes_what_the_single_jobs_write(tmp_path: Path) -> None:
+    # build_range reads each day once for the hourly and daily features; on a
+    # range starting and ending mid-hour and crossing midnight (the new model
+    # of the second day included) it must write the single jobs' bytes.
+    together, alone = tmp_path / "together", tmp_path / "alone"
+    for lake in (together, alone):
+        write_events(lake, campaign_rows())
+    start, end = T0 + timedelta(minutes=30), T0 + timedelta(hours=2, minutes=40)
+    out = build_range(together, start, end)
+    midnight = datetime(2026, 11, 22, tzinfo=UTC)
+    build_hourly(alone, start, end)
+    for day in (date(2026, 11, 21), date(2026, 11, 22)):
+        build_daily(alone, day)
+    build_links(alone, start, midnight)
+    build_links(alone, midnight, end)
+    assert [len(out[name]) for name in (HOURLY, DAILY, LINKS)] == [3, 2, 2]
+    written = {path.relative_to(together): data for path, data in output_bytes(together).items()}
+    assert written == {path.relative_to(alone): data for path, data in output_bytes(alone).items()}
+    new_model = pl.read_parquet(
+        together / FEATURES / HOURLY / "date=2026-11-22/hour=00/part-0.parquet"
+    )
+    assert new_model["model_new_share"].max() > 0  # the adoption features are not all empty
+
+
 def test_rerun_after_late_data_replaces_the_partition(lake: Path) -> None:
     (path,) = build_hourly(lake, T0, T0 + timedelta(hours=1))
     late = [{"account_id": "late", "ts": T0 + timedelta(minutes=59)}]
