@@ -256,9 +256,11 @@ def build_range(lake: Path, start: datetime, end: datetime) -> dict[str, list[Pa
     written: dict[str, list[Path]] = {HOURLY: [], DAILY: []}
     # The links of a day and its window features are independent jobs, each of
     # which keeps under two cores busy (polars and the native kernel release the
-    # GIL): a second thread builds the links, day after day, beside this one's
-    # window features, day after day (each day read once for both windows).
-    with ThreadPoolExecutor(1) as pool:
+    # GIL), and the links cost more: two threads build the links of two days at
+    # a time beside this one's window features, day after day (each day read
+    # once for both windows). Measured on small: 8.97 s median with one links
+    # thread, 7.78 s with two (five paired runs, the second faster in each).
+    with ThreadPoolExecutor(2) as pool:
         links = [
             pool.submit(
                 build_links, lake, max(first, _day_start(day)), min(stop, _day_start(day) + _DAY)
