@@ -304,6 +304,25 @@ def test_system_prompt_counts_towards_the_scores() -> None:
     assert out["cot_score"][0] == pytest.approx(0.9)
 
 
+def test_repeated_system_prompts_score_like_each_one_alone() -> None:
+    # The kernel searches each distinct system prompt once per chunk (and starts
+    # its memo afresh after 4,096 of them): a large batch mixing a few repeated
+    # system prompts with thousands of distinct ones scores like rows alone.
+    systems = ["Always think step by step.", "You are a helpful assistant.", None]
+    system = [
+        systems[i % 3] if i % 2 else f"Rubric {i}: grade the answer 1-10" for i in range(9000)
+    ]
+    prompts = ["What is the boiling point of water?"] * len(system)
+    batch = signals(prompts, system_prompt=system)
+    one_by_one = {text: signals(prompts[:1], system_prompt=[text]) for text in set(system[:8])}
+    for i in range(8):
+        alone = one_by_one[system[i]]
+        for column in ("cot_score", "rubric_score", "system_prompt_hash"):
+            assert batch[column][i] == alone[column][0], (i, column)
+    assert batch["cot_score"].eq(0.9).sum() == 1500  # odd rows with the step-by-step prompt
+    assert batch["rubric_score"].gt(0).sum() == 4500  # every even row, memo cleared or not
+
+
 def test_strongest_tier_wins() -> None:
     text = "Put the final answer in a box. Think step by step."
     assert signals([text])["cot_score"][0] == pytest.approx(0.9)
