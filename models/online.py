@@ -451,8 +451,11 @@ class OnlineScorer:
     def _campaign_step(
         self, end_us: int, value_ties: pl.DataFrame, final: bool = False
     ) -> list[Flag]:
-        """Re-cluster the ties so far (with ``value_ties``, see :meth:`_add_links`), score
-        the groups, re-score every account."""
+        """Re-cluster the ties so far, score the groups, re-score every account.
+
+        ``value_ties`` are the tied pairs of the events since the last step
+        (:meth:`_value_ties`), added with the sync ties by :meth:`_add_links`.
+        """
         self._evict(end_us)
         state = self._state
         n = len(state)
