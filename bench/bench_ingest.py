@@ -3,7 +3,9 @@
 Produces ~1M simulator events (prompt text included) into a fresh topic, then
 measures, in the same run and on the same topic:
 
-(a) raw kafka-python consumption with no processing,
+(a) raw kafka-python consumption with no processing (its own record reader),
+(a2) the same with the records unpacked natively (``ingest.records``, as the
+     writer reads them),
 (b) ``distillwatch ingest`` (bulk decode, validation, content fingerprints, Parquet)
     with one writer process per core, and (b1) with a single process,
 (c) a naive writer: ``json.loads`` per record + ``pa.Table.from_pylist`` + Parquet.
@@ -38,8 +40,9 @@ from ingest.producer import publish
 from ingest.schema import INPUT_SCHEMA
 
 
-def raw_consume(settings, topic: str, n: int) -> float:  # type: ignore[no-untyped-def]
-    consumer = kafka_io.consumer(settings, None)
+def raw_consume(settings, topic: str, n: int, native_records: bool = False) -> float:  # type: ignore[no-untyped-def]
+    """Seconds to consume ``n`` records, no processing (by default with kafka-python's reader)."""
+    consumer = kafka_io.consumer(settings, None, native_records=native_records)
     consumer.subscribe([topic])
     seen, started = 0, None
     while seen < n:
@@ -66,7 +69,7 @@ def lake_writer(settings, topic: str, lake: Path, workers: int) -> tuple[Counts,
 
 def naive_writer(settings, topic: str, n: int, out: Path) -> float:  # type: ignore[no-untyped-def]
     """The baseline: one json.loads per record, rows as Python dicts, from_pylist."""
-    consumer = kafka_io.consumer(settings, None)
+    consumer = kafka_io.consumer(settings, None, native_records=False)
     consumer.subscribe([topic])
     names = [f.name for f in INPUT_SCHEMA]
     rows: list[dict[str, object]] = []
@@ -134,6 +137,7 @@ def main() -> None:
         cpu = time.process_time()
         raw_s = raw_consume(settings, topic, n)
         raw_cpu = time.process_time() - cpu
+        native_s = raw_consume(settings, topic, n, native_records=True)
         single = lake_writer(settings, topic, work / "lake1", 1)[0]
         workers = os.cpu_count() or 1
         counts, writer_cpu = lake_writer(settings, topic, work / "lake", workers)
@@ -151,6 +155,7 @@ def main() -> None:
     rates = {
         "produce (kafka-python producer)": n / produce_s,
         "(a) raw kafka-python consume": n / raw_s,
+        "(a2) raw, records unpacked natively": n / native_s,
         "(b1) lake writer, 1 process": single.consumed / single.busy_s,
         f"(b) lake writer, {workers} processes": counts.consumed / counts.busy_s,
         "(c) naive json.loads writer": n / naive_s,

@@ -66,6 +66,8 @@ class Settings:
     kafka_ssl_keyfile: str = ""
     #: Any further kafka-python keyword arguments, as a JSON object.
     kafka_client_config: dict[str, Any] = field(default_factory=dict)
+    #: Consumers unpack fetched records natively (``ingest.records``); off: kafka-python's reader.
+    kafka_native_records: bool = True
 
     #: Port of the embedded broker's client listener (controller uses port + 1).
     local_kafka_port: int = 19092

@@ -1,3 +1,17 @@
-"""Types of the decoder's native screen (``ingest/native/src/lib.rs``)."""
+"""Types of the decoder's native screen and record unpacking (``ingest/native/src``)."""
+
+from collections.abc import Callable
+from typing import Any
 
 def join_plain(raws: list[bytes], max_message_bytes: int) -> bytes | None: ...
+def unpack_records(
+    buffer: bytes | bytearray,
+    start: int,
+    count: int,
+    base_offset: int,
+    first_timestamp: int,
+    max_timestamp: int,
+    timestamp_type: int,
+    prefix: tuple[str, int, int],
+    make: Callable[[tuple[Any, ...]], Any],
+) -> tuple[list[Any], int]: ...

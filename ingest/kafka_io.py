@@ -14,6 +14,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaConnectionError, KafkaTimeoutError, TopicAlreadyExistsError
 
 from distillwatch.settings import Settings
+from ingest.records import use_native_records
 
 _UNREACHABLE = (KafkaTimeoutError, KafkaConnectionError)
 
@@ -41,8 +42,15 @@ def producer(settings: Settings, **overrides: Any) -> KafkaProducer:
         raise KafkaUnavailableError(_unreachable(settings)) from exc
 
 
-def consumer(settings: Settings, group_id: str | None, **overrides: Any) -> KafkaConsumer:
-    """A consumer with manual commits that fetches large batches."""
+def consumer(
+    settings: Settings, group_id: str | None, *, native_records: bool = True, **overrides: Any
+) -> KafkaConsumer:
+    """A consumer with manual commits that fetches large batches.
+
+    Its records are unpacked natively (:mod:`ingest.records`) unless
+    ``native_records`` is false or ``settings.kafka_native_records`` is off;
+    the benchmark's baselines ask for kafka-python's own reader.
+    """
 
     config: dict[str, Any] = {
         "group_id": group_id,
@@ -60,9 +68,12 @@ def consumer(settings: Settings, group_id: str | None, **overrides: Any) -> Kafk
     config.update(settings.kafka_client_kwargs())
     config.update(overrides)
     try:
-        return KafkaConsumer(**config)
+        client = KafkaConsumer(**config)
     except _UNREACHABLE as exc:
         raise KafkaUnavailableError(_unreachable(settings)) from exc
+    if native_records and settings.kafka_native_records:
+        use_native_records(client)
+    return client
 
 
 def ensure_topics(settings: Settings, *topics: str) -> None:

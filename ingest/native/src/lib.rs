@@ -6,6 +6,11 @@
 //! Checking that and joining are one pass over the bytes here, instead of an
 //! Arrow copy, four compute kernels and a Python `bytes.join`; the decoder
 //! falls back to its per-message screen when this says no.
+//!
+//! The consumer's record unpacking (`records`) lives here too, so that the
+//! lake writer's whole path from fetched bytes to a parse is one extension.
+
+mod records;
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -50,5 +55,6 @@ fn join_plain<'py>(
 #[pymodule]
 fn _decode_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(join_plain, m)?)?;
+    m.add_function(wrap_pyfunction!(records::unpack_records, m)?)?;
     Ok(())
 }
