@@ -20,6 +20,8 @@ import json
 import os
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -34,7 +36,6 @@ from features.content import with_content
 from ingest import kafka_io
 from ingest.decode import decode
 from ingest.jsonl import iter_line_chunks
-from ingest.lake_writer import Counts, run_writers
 from ingest.local_broker import kafka_available
 from ingest.producer import publish
 from ingest.schema import INPUT_SCHEMA
@@ -54,17 +55,38 @@ def raw_consume(settings, topic: str, n: int, native_records: bool = False) -> f
     return elapsed
 
 
-def lake_writer(settings, topic: str, lake: Path, workers: int) -> tuple[Counts, float]:  # type: ignore[no-untyped-def]
-    """``distillwatch ingest`` with ``workers`` processes, a fresh group: counts, CPU seconds."""
-    writer_settings = type(settings).from_env(ingest_group=f"bench-{topic}-{workers}")
-    before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    counts = run_writers(writer_settings, topic, lake, workers, until_idle_s=3)
-    after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = sum(
-        a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime
-        for a, b in zip(after, before, strict=True)
+#: The writer's run, in a process of its own: its spawned workers then set their
+#: thread pools before importing polars, which they could not do under this
+#: script (a spawned process re-imports its parent's main script first).
+_WRITER_RUN = """
+import json, resource, sys
+from pathlib import Path
+from distillwatch.settings import Settings
+from ingest.lake_writer import run_writers
+topic, lake, workers = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+counts = run_writers(Settings.from_env(), topic, lake, workers, until_idle_s=3)
+usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+cpu = sum(u.ru_utime + u.ru_stime for u in usage)
+print(json.dumps({"consumed": counts.consumed, "busy_s": counts.busy_s, "cpu_s": cpu,
+                  "accepted": counts.accepted, "rejected": counts.rejected}))
+"""
+
+
+def lake_writer(topic: str, lake: Path, workers: int) -> dict[str, float]:
+    """``distillwatch ingest`` with ``workers`` processes and a fresh group.
+
+    Returns its counts, its busy seconds (first record to last write) and the
+    CPU seconds of the writer and its workers (the broker excluded).
+    """
+    env = dict(os.environ, DISTILLWATCH_INGEST_GROUP=f"bench-{topic}-{workers}")
+    run = subprocess.run(
+        [sys.executable, "-c", _WRITER_RUN, topic, str(lake), str(workers)],
+        env=env,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    return counts, cpu
+    return json.loads(run.stdout.strip().splitlines()[-1])
 
 
 def naive_writer(settings, topic: str, n: int, out: Path) -> float:  # type: ignore[no-untyped-def]
@@ -138,9 +160,9 @@ def main() -> None:
         raw_s = raw_consume(settings, topic, n)
         raw_cpu = time.process_time() - cpu
         native_s = raw_consume(settings, topic, n, native_records=True)
-        single = lake_writer(settings, topic, work / "lake1", 1)[0]
+        single = lake_writer(topic, work / "lake1", 1)
         workers = os.cpu_count() or 1
-        counts, writer_cpu = lake_writer(settings, topic, work / "lake", workers)
+        counts = lake_writer(topic, work / "lake", workers)
         (work / "naive").mkdir()
         naive_s = naive_writer(settings, topic, n, work / "naive")
     shutil.rmtree(work, ignore_errors=True)
@@ -156,8 +178,8 @@ def main() -> None:
         "produce (kafka-python producer)": n / produce_s,
         "(a) raw kafka-python consume": n / raw_s,
         "(a2) raw, records unpacked natively": n / native_s,
-        "(b1) lake writer, 1 process": single.consumed / single.busy_s,
-        f"(b) lake writer, {workers} processes": counts.consumed / counts.busy_s,
+        "(b1) lake writer, 1 process": single["consumed"] / single["busy_s"],
+        f"(b) lake writer, {workers} processes": counts["consumed"] / counts["busy_s"],
         "(c) naive json.loads writer": n / naive_s,
     }
     print(f"\ningest benchmark: {n:,} events, {mb:,.0f} MB of JSON ({mb * 1e6 / n:.0f} B/event)")
@@ -172,13 +194,16 @@ def main() -> None:
         f"  writer / naive writer    {writer / rates['(c) naive json.loads writer']:.2f}"
         "   (target >= 5)"
     )
-    print(f"  accepted {counts.accepted:,} rejected {counts.rejected:,}; peak RSS {rss_gb:.2f} GB")
+    print(
+        f"  accepted {counts['accepted']:,} rejected {counts['rejected']:,}; "
+        f"peak RSS {rss_gb:.2f} GB"
+    )
     # CPU per event, all threads and writer processes (the broker excluded): what
     # the ratio above can reach on a machine with this many cores.
     print(
         f"  CPU per event: raw client {raw_cpu * 1e6 / n:.1f} us, "
-        f"lake writer {writer_cpu * 1e6 / counts.consumed:.1f} us "
-        f"({writer_cpu / raw_cpu:.1f}x, on {os.cpu_count()} cores)"
+        f"lake writer {counts['cpu_s'] * 1e6 / counts['consumed']:.1f} us "
+        f"({counts['cpu_s'] / raw_cpu:.1f}x, on {os.cpu_count()} cores)"
     )
     m = len(sample)
     print(f"\ndecoding alone, {m:,} events in memory (no Kafka, no Parquet):")

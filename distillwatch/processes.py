@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import importlib
 import os
+from typing import Any
 
 #: glibc ``mallopt`` parameters (``<malloc.h>``).
 _M_TRIM_THRESHOLD = -1
@@ -70,3 +72,16 @@ def single_threaded() -> None:
 
     pyarrow.set_cpu_count(1)
     pyarrow.set_io_thread_count(1)
+
+
+def call_single_threaded(function: str, *args: Any) -> Any:
+    """Target of a spawned process: :func:`single_threaded`, then ``function(*args)``.
+
+    ``function`` is named as ``"module:name"`` and imported only after the
+    thread pools are set, because a target passed as an object would be
+    unpickled, and its module (with polars) imported, before any code of the
+    new process runs. ``args`` must not import polars or pyarrow either.
+    """
+    single_threaded()
+    module, name = function.split(":")
+    return getattr(importlib.import_module(module), name)(*args)

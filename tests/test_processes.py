@@ -1,4 +1,4 @@
-"""The decoding workers' set-up: one-thread pools, allocators that keep freed memory."""
+"""Worker processes' set-up: one-thread pools, allocators that keep freed memory."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import resource
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
-from distillwatch.processes import single_threaded
+from distillwatch.processes import call_single_threaded, single_threaded
 
 _BUFFER = 64 << 20
 
@@ -49,3 +49,12 @@ def test_a_worker_gets_one_thread_and_reuses_freed_memory() -> None:
     # without the set-up, glibc maps a fresh buffer and faults in every page
     *_, plain_faults, _ = _report(None)
     assert plain_faults > (_BUFFER // 4096) // 2
+
+
+def test_a_spawned_target_is_imported_after_its_pools_are_set() -> None:
+    """The lake writer's workers: ``call_single_threaded`` imports the target last."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        # The target's module is polars itself: imported first, it would keep its full pool.
+        assert pool.submit(call_single_threaded, "polars:thread_pool_size").result() == 1
+        assert pool.submit(call_single_threaded, "pyarrow:cpu_count").result() == 1
