@@ -15,3 +15,6 @@ def unpack_records(
     prefix: tuple[str, int, int],
     make: Callable[[tuple[Any, ...]], Any],
 ) -> tuple[list[Any], int]: ...
+def parse_messages(
+    raws: list[bytes], names: list[str], kinds: list[int], max_message_bytes: int
+) -> list[tuple[Any, ...]] | None: ...

@@ -1,12 +1,15 @@
 """Bulk decoding and validation of ``api_access_log`` v1 messages.
 
-A polled batch of raw messages is joined with newlines and parsed *once* by
-Arrow's JSON reader against :data:`ingest.schema.INPUT_SCHEMA`, which is strict
-about JSON types (``"200"`` is not an integer, ``123`` is not a string). The
-range, format and length rules of the contract are then checked as vectorised
-polars expressions. Only when the bulk parse fails (malformed JSON or a type
-error somewhere in the batch) is the batch bisected, so that good messages are
-still parsed in bulk and each bad one is isolated and given an exact reason by
+A polled batch of raw messages is parsed *once*, straight into Arrow columns of
+:data:`ingest.schema.INPUT_SCHEMA`, by a native parser (``ingest/native/src/
+events.rs``, without the GIL) that is strict about JSON types (``"200"`` is not
+an integer, ``123`` is not a string, ``1.0`` is not an integer). The range,
+format and length rules of the contract are then checked as vectorised polars
+expressions. Only when the native parse refuses the batch (malformed JSON, a
+type error, a repeated field or an oversized message somewhere in it) does the
+batch take the Arrow path: joined with newlines, parsed by Arrow's JSON reader
+(as strict) and bisected on failure, so that good messages are still parsed in
+bulk and each bad one is isolated and given an exact reason by
 :func:`_decode_one` — the only place that calls ``json.loads``, off the hot path.
 
 Every input message ends up in exactly one of ``accepted`` or ``rejected``, in
@@ -26,7 +29,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.json as pj
 
-from ingest._decode_native import join_plain
+from ingest._decode_native import join_plain, parse_messages
 from ingest.schema import ASN_KINDS, INPUT_SCHEMA, REQUIRED_FIELDS, UTC_TS
 
 #: Index of each message in the batch handed to :func:`decode`.
@@ -36,6 +39,11 @@ _PARSE_OPTIONS = pj.ParseOptions(
     explicit_schema=INPUT_SCHEMA, unexpected_field_behavior="ignore", newlines_in_values=False
 )
 _READ_OPTIONS = pj.ReadOptions(use_threads=True, block_size=4 << 20)
+
+#: The native parser's numbering of the contract's JSON types.
+_NATIVE_KINDS = {pa.string(): 0, pa.int64(): 1, pa.float64(): 2, pa.bool_(): 3}
+_NATIVE_NAMES = [f.name for f in INPUT_SCHEMA]
+_NATIVE_FIELD_KINDS = [_NATIVE_KINDS[f.type] for f in INPUT_SCHEMA]
 
 #: Below this many messages a failed bulk parse is resolved record by record.
 _BISECT_FLOOR = 16
@@ -130,6 +138,20 @@ def _decode_one(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
 
 
 # -- bulk path ------------------------------------------------------------------------------
+def _native_parse(raws: list[bytes], max_message_bytes: int) -> pa.Table | None:
+    """All of ``raws`` parsed natively into a table of INPUT_SCHEMA; None if any is refused."""
+    columns = parse_messages(raws, _NATIVE_NAMES, _NATIVE_FIELD_KINDS, max_message_bytes)
+    if columns is None:
+        return None
+    arrays = [
+        pa.Array.from_buffers(
+            field.type, len(raws), [pa.py_buffer(b) for b in buffers], null_count=nulls
+        )
+        for field, (nulls, *buffers) in zip(INPUT_SCHEMA, columns, strict=True)
+    ]
+    return pa.Table.from_arrays(arrays, schema=INPUT_SCHEMA)
+
+
 def _bulk_parse(joined: bytes, n: int) -> pa.Table | None:
     """Parse ``n`` newline-joined messages in one call; None if any is malformed or mistyped."""
     try:
@@ -281,17 +303,12 @@ def decode(raws: list[bytes], max_message_bytes: int = 64 * 1024) -> Decoded:
         Larger messages are rejected whole without being parsed.
     """
     rejected: dict[int, str] = {}
-    # The usual batch is all plain and skips _screen's per-message Python loop
-    # (GIL time the lake writer's polling thread needs): one native pass checks
-    # and joins it.
-    joined = join_plain(raws, max_message_bytes) if raws else None
-    if joined is not None:
-        parseable, indices = raws, list(range(len(raws)))
-    else:
-        parseable, indices = _screen(raws, max_message_bytes, rejected)
     tables: list[pa.Table] = []
-    if parseable:
-        _parse(parseable, indices, tables, rejected, joined)
+    table = _native_parse(raws, max_message_bytes) if raws else None
+    if table is not None:
+        tables.append(table.append_column(INDEX, pa.array(range(len(raws)), pa.int64())))
+    elif raws:
+        _arrow_parse(raws, max_message_bytes, tables, rejected)
     # Rows whose required field parsed as null may be "missing" or "null": ask the
     # record-level decoder for the exact reason.
     accepted = [_validate(t, rejected) for t in tables]
@@ -302,6 +319,21 @@ def decode(raws: list[bytes], max_message_bytes: int = 64 * 1024) -> Decoded:
     # first), and neither the screen nor the validation reorders rows.
     frame = pl.concat(accepted) if accepted else _empty_accepted()
     return Decoded(frame, rejected)
+
+
+def _arrow_parse(
+    raws: list[bytes], max_message_bytes: int, tables: list[pa.Table], rejected: dict[int, str]
+) -> None:
+    """The Arrow path of a batch the native parse refused: screen, parse, bisect."""
+    # A batch that is all plain skips _screen's per-message Python loop (GIL time
+    # the lake writer's polling thread needs): one native pass checks and joins it.
+    joined = join_plain(raws, max_message_bytes)
+    if joined is not None:
+        parseable, indices = raws, list(range(len(raws)))
+    else:
+        parseable, indices = _screen(raws, max_message_bytes, rejected)
+    if parseable:
+        _parse(parseable, indices, tables, rejected, joined)
 
 
 def _screen(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import jsonschema
 import pytest
 
+import ingest.decode
 from ingest._decode_native import join_plain
 from ingest.decode import INDEX, decode
 from tests.events import make_lines
@@ -189,3 +190,69 @@ def test_blocks_end_at_line_breaks_and_join_to_the_file(tmp_path, block_bytes: i
     assert (len(pieces) == 1) == (block_bytes > len(body))
     lines = [line for piece in pieces for line in jsonl.split_lines(piece)]
     assert lines == [b'{"a":1}', b"y" * 100, b'{"b":2}', b"tail without break"]
+
+
+def _arrow_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make :func:`decode` skip the native parse, as if it refused every batch."""
+    monkeypatch.setattr(ingest.decode, "_native_parse", lambda raws, max_bytes: None)
+
+
+def test_native_parse_builds_the_table_arrows_reader_builds(good_examples: list[bytes]) -> None:
+    """Same columns, types, values and nulls, on simulator events and the contract examples
+    (extra fields, missing optional ones, IPv6, non-UTC offsets, non-ASCII text)."""
+    raws = [*make_lines(3000, seed=5), *good_examples]
+    native = ingest.decode._native_parse(raws, 64 * 1024)
+    arrow = ingest.decode._bulk_parse(b"\n".join(raws), len(raws))
+    assert native is not None and arrow is not None
+    assert native.schema == arrow.schema
+    for name in arrow.column_names:
+        assert native.column(name).equals(arrow.column(name)), name
+    assert native.column("org_id").null_count > 0  # optional fields really were missing
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"status": "200"},  # a string in an integer field
+        {"status": 200.0},  # a fraction in one
+        {"status": True},
+        {"status": 2**63},  # beyond int64
+        {"account_id": 123},  # a number in a string field
+        {"account_id": {"id": 1}},
+        {"account_id": ["a"]},
+        {"logprobs": 1},  # a number in a boolean field
+        {"temperature": "0.7"},
+    ],
+)
+def test_native_parse_refuses_a_batch_with_a_wrong_type(patch: dict[str, object]) -> None:
+    good, event = make_lines(2)
+    bad = json.dumps(json.loads(event) | patch).encode()
+    assert ingest.decode._native_parse([good, bad], 64 * 1024) is None
+
+
+def test_native_parse_refuses_what_only_the_arrow_path_can_judge() -> None:
+    good = make_lines(1)[0]
+    event = json.loads(good)
+    repeated = good[:-1] + b', "account_id": "acct-x"}'
+    big = json.dumps(event | {"padding": "x" * 70_000}).encode()
+    for odd in (b"", b"  ", b"[1]", b"null", good[:-5], repeated, b"\xff" + good, big, good + b"x"):
+        assert ingest.decode._native_parse([good, odd], 64 * 1024) is None, odd[:40]
+    assert ingest.decode._native_parse([good, b" " + good + b"\n"], 64 * 1024) is not None
+
+
+def test_decode_gives_the_same_verdicts_with_or_without_the_native_parse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Batches of one and three fuzzed messages: the native parse takes those it can,
+    and every accepted row and every rejection reason is what the Arrow path gives."""
+    rng = random.Random(11)
+    messages = [_mutate(raw, rng) for raw in make_lines(1200, seed=4)]
+    batches = [[m] for m in messages] + [messages[i : i + 3] for i in range(0, 1200, 3)]
+    native = [decode(batch) for batch in batches]
+    taken = sum(ingest.decode._native_parse(b, 64 * 1024) is not None for b in batches)
+    _arrow_path(monkeypatch)
+    for batch, fast in zip(batches, native, strict=True):
+        slow = decode(batch)
+        assert fast.rejected == slow.rejected, batch
+        assert fast.accepted.equals(slow.accepted), batch
+    assert 300 < taken < len(batches) - 300  # both paths really ran

@@ -7,9 +7,11 @@
 //! Arrow copy, four compute kernels and a Python `bytes.join`; the decoder
 //! falls back to its per-message screen when this says no.
 //!
-//! The consumer's record unpacking (`records`) lives here too, so that the
-//! lake writer's whole path from fetched bytes to a parse is one extension.
+//! The bulk parse itself (`events`) and the consumer's record unpacking
+//! (`records`) live here too, so that the lake writer's whole path from
+//! fetched bytes to Arrow columns is one extension.
 
+mod events;
 mod records;
 
 use pyo3::prelude::*;
@@ -56,5 +58,6 @@ fn join_plain<'py>(
 fn _decode_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(join_plain, m)?)?;
     m.add_function(wrap_pyfunction!(records::unpack_records, m)?)?;
+    m.add_function(wrap_pyfunction!(events::parse_messages, m)?)?;
     Ok(())
 }
