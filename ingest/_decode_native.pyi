@@ -1,6 +1,5 @@
 """Types of the decoder's native screen and record unpacking (``ingest/native/src``)."""
 
-from collections.abc import Callable
 from typing import Any
 
 def join_plain(raws: list[bytes], max_message_bytes: int) -> bytes | None: ...
@@ -13,7 +12,7 @@ def unpack_records(
     max_timestamp: int,
     timestamp_type: int,
     prefix: tuple[str, int, int],
-    make: Callable[[tuple[Any, ...]], Any],
+    record_type: type[tuple[Any, ...]],
 ) -> tuple[list[Any], int]: ...
 def parse_messages(
     raws: list[bytes], names: list[str], kinds: list[int], max_message_bytes: int

@@ -24,7 +24,6 @@ readers record for record, so an upgrade that changes it fails loudly.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,9 +33,6 @@ from kafka.errors import CorruptRecordError
 from kafka.protocol.consumer import IsolationLevel
 
 from ingest._decode_native import unpack_records
-
-#: Builds a ``ConsumerRecord`` from its fields' tuple without a Python-level call.
-_MAKE_RECORD = functools.partial(tuple.__new__, ConsumerRecord)
 
 
 class _Resume:
@@ -97,7 +93,7 @@ class NativePartitionRecords(Fetcher.PartitionRecords):  # type: ignore[misc]
                 batch.max_timestamp,
                 batch.timestamp_type,
                 (tp.topic, tp.partition, self.leader_epoch),
-                _MAKE_RECORD,
+                ConsumerRecord,
             )
         except ValueError as exc:
             raise CorruptRecordError(

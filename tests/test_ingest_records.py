@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from kafka import KafkaProducer
 from kafka.codec import has_gzip, has_lz4, has_snappy, has_zstd
-from kafka.consumer.fetcher import Fetcher
+from kafka.consumer.fetcher import ConsumerRecord, Fetcher
 from kafka.errors import CorruptRecordError
 from kafka.protocol.consumer import IsolationLevel
 from kafka.record.default_records import DefaultRecordBatch
@@ -25,6 +25,7 @@ from kafka.structs import TopicPartition
 
 from distillwatch.settings import Settings
 from ingest import kafka_io
+from ingest._decode_native import unpack_records
 from ingest.records import NativePartitionRecords
 
 TP = TopicPartition("events", 3)
@@ -211,3 +212,13 @@ def test_consumers_read_a_real_topic_natively_and_identically(
     consumer = kafka_io.consumer(replace(kafka_settings, kafka_native_records=False), None)
     assert consumer._fetcher.PartitionRecords is Fetcher.PartitionRecords
     consumer.close()
+
+
+def test_the_native_reader_builds_only_tuple_shaped_records() -> None:
+    batch = DefaultRecordBatch(_batch(0, 0))
+    args = (batch._buffer, batch._pos, batch.records_count, 0, 0, 0, 0, ("t", 0, 0))
+    records, _ = unpack_records(*args, ConsumerRecord)
+    assert type(records[0]) is ConsumerRecord and records[0].value == RECORDS[0][1]
+    for wrong in (dict, type("WithADict", (tuple,), {})):
+        with pytest.raises(TypeError, match="namedtuple"):
+            unpack_records(*args, wrong)
