@@ -48,6 +48,8 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy distillwatch ingest features models
+	cd features/native && cargo fmt --check
+	cd ingest/native && cargo fmt --check
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

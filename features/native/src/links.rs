@@ -55,11 +55,16 @@ pub fn shared_value_edges<'py>(
     let (value, kind, account) = (value.as_slice()?, kind.as_slice()?, account.as_slice()?);
     let (first, last) = (first.as_slice()?, last.as_slice()?);
     let n = value.len();
-    if [kind.len(), account.len(), first.len(), last.len()].iter().any(|&m| m != n) {
+    if [kind.len(), account.len(), first.len(), last.len()]
+        .iter()
+        .any(|&m| m != n)
+    {
         return Err(PyValueError::new_err("columns of unequal length"));
     }
     let (keys, weights, firsts, lasts, counts) = py.detach(|| {
-        let rows = pair_rows(value, kind, account, first, last, max_clique, ring, code_bits);
+        let rows = pair_rows(
+            value, kind, account, first, last, max_clique, ring, code_bits,
+        );
         combine(rows)
     });
     Ok((
@@ -93,7 +98,11 @@ fn pair_rows(
         let weight = (1.0 / (k as f64).log2()).min(1.0);
         let miss = (-weight).ln_1p();
         for i in start..end {
-            let stop = if k <= max_clique { end } else { (i + 1 + ring).min(end) };
+            let stop = if k <= max_clique {
+                end
+            } else {
+                (i + 1 + ring).min(end)
+            };
             for j in i + 1..stop {
                 if account[i] == account[j] {
                     continue; // one account listed twice under a value: no pair
