@@ -182,6 +182,25 @@ def _dt(us: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(us))
 
 
+def _epoch_us(ts: pl.Series) -> np.ndarray:
+    return ts.dt.epoch("us").to_numpy()
+
+
+#: Column of :meth:`OnlineScorer._close_windows`' frames: the window that takes the event.
+_WINDOW = "_window"
+
+
+def _window_of(ts: np.ndarray, ends: list[int], closes_at: list[int]) -> pl.Series:
+    """Index of the window that takes each event of a batch (``len(ends)``: none yet).
+
+    Window ``k`` ends at ``ends[k]`` and closes once the batch's events up to
+    ``closes_at[k]`` are in: it takes the events that are in by then and fall
+    before its end, unless an earlier window took them.
+    """
+    arrived = np.searchsorted(closes_at, np.arange(len(ts)), side="left")
+    return pl.Series(_WINDOW, np.maximum(arrived, np.searchsorted(ends, ts, side="right")))
+
+
 class OnlineScorer:
     """Per-account streaming state, river models and campaign tracking (see module docstring).
 
@@ -236,7 +255,7 @@ class OnlineScorer:
         if events.height == 0:
             return []
         self._events += events.height
-        ts = events["ts"].dt.epoch("us").to_numpy()
+        ts = _epoch_us(events["ts"])
         if self._start_us is None:
             first = int(ts[0])
             self._start_us = first - first % self._window_us
@@ -246,26 +265,31 @@ class OnlineScorer:
         lateness = int(self.config.lateness.total_seconds() * _US)
         watermark = np.maximum(np.maximum.accumulate(ts) - lateness, self._watermark)
         self._watermark = int(watermark[-1])
-        flags: list[Flag] = []
-        taken = 0
         assert self._window_end is not None
-        while True:
-            closes_after = int(np.searchsorted(watermark, self._window_end, side="left"))
-            if closes_after >= len(ts):
-                break
-            if closes_after + 1 > taken:
-                self._pending.append(events.slice(taken, closes_after + 1 - taken))
-                taken = closes_after + 1
-            flags += self._close_window(self._window_end)
-        if taken < len(ts):
-            self._pending.append(events.slice(taken))
-        return flags
+        # The k-th window still open (ending window_end + k * window) closes at
+        # the first event whose watermark reaches its end.
+        ends: list[int] = []
+        closes_at: list[int] = []
+        end = self._window_end
+        while (at := int(np.searchsorted(watermark, end, side="left"))) < len(ts):
+            ends.append(end)
+            closes_at.append(at)
+            end += self._window_us
+        if not ends:
+            self._pending.append(events)
+            return []
+        return self._close_windows(ends, events.with_columns(_window_of(ts, ends, closes_at)))
 
     def flush(self) -> list[Flag]:
         """Close every window still open and run a last campaign step (end of input)."""
         flags: list[Flag] = []
-        while self._pending and self._window_end is not None:
-            flags += self._close_window(self._window_end)
+        if self._pending and self._window_end is not None:
+            # every window up to the one of the latest pending event
+            latest = max(int(_epoch_us(frame["ts"]).max()) for frame in self._pending)
+            count = max(0, (latest - self._window_end) // self._window_us + 1) + 1
+            flags += self._close_windows(
+                [self._window_end + k * self._window_us for k in range(count)]
+            )
         if self._window_end is not None:
             value_ties = self._value_ties(self._window_end)()
             flags += self._campaign_step(self._window_end, value_ties, final=True)
@@ -281,40 +305,90 @@ class OnlineScorer:
         return True
 
     # -- windows -----------------------------------------------------------------------------
-    def _take_pending(self, end_us: int) -> pl.DataFrame:
-        frame = pl.concat(self._pending, how="vertical_relaxed") if self._pending else None
-        if frame is None or frame.height == 0:
-            self._pending = []
-            return pl.DataFrame()
-        end = _dt(end_us)
-        due = frame.filter(pl.col("ts") < end)
-        rest = frame.filter(pl.col("ts") >= end)
-        self._pending = [rest] if rest.height else []
-        return due
+    def _close_windows(self, ends: list[int], new: pl.DataFrame | None = None) -> list[Flag]:
+        """Close the windows ending at ``ends``, in order; keep the other events pending.
 
-    def _model_first_seen_frame(self, events: pl.DataFrame) -> pl.DataFrame:
-        """Record first appearances; the models that count as newly released, with their time."""
-        firsts = events.group_by("model").agg(pl.col("ts").min().dt.epoch("us").alias("t"))
-        for model, t in firsts.iter_rows():
-            if model not in self._model_first_seen or t < self._model_first_seen[model]:
-                self._model_first_seen[model] = int(t)
+        ``new`` holds the batch's events with the index of the window that
+        takes each (:func:`_window_of`); an event pending from an earlier batch
+        goes to the first of these windows it falls before the end of. Knowing
+        every window's events first lets one polars pass compute the window
+        features of them all (:meth:`_window_features`): per window, the fixed
+        cost of a pass over some seventy aggregations outweighed the work.
+        """
+        frames = [
+            frame.with_columns(
+                pl.Series(_WINDOW, np.searchsorted(ends, _epoch_us(frame["ts"]), side="right"))
+            )
+            for frame in self._pending
+        ]
+        if new is not None:
+            frames.append(new)
+        frame = pl.concat(frames, how="vertical_relaxed")
+        rest = frame.filter(pl.col(_WINDOW) >= len(ends)).drop(_WINDOW)
+        self._pending = [rest] if rest.height else []
+        due = self._window_features(frame.filter(pl.col(_WINDOW) < len(ends)), len(ends))
+        flags: list[Flag] = []
+        for end, (events, windows) in zip(ends, due, strict=True):
+            flags += self._close_window(end, events, windows)
+        return flags
+
+    def _window_features(
+        self, due: pl.DataFrame, count: int
+    ) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+        """Events and account windows (``signals.account_windows``) of ``count`` windows.
+
+        ``due`` holds their events, with the window index of each. The model
+        adoption features need when each model first appeared *as of* the
+        window; one pass uses the first appearances after the last window, the
+        same for every window unless an event of a later window is a model's
+        earliest (a straggler), and a window for which they differ is
+        computed on its own.
+        """
+        empty = (pl.DataFrame(), pl.DataFrame())
+        if due.height == 0:
+            return [empty] * count
+        firsts = due.group_by(_WINDOW, "model").agg(pl.col("ts").min().dt.epoch("us").alias("t"))
+        models: list[dict[str, int]] = [{} for _ in range(count)]
+        for window, model, t in firsts.sort(_WINDOW, "model").iter_rows():
+            models[window][model] = t
+        as_of = []  # first appearance of each window's models, as of that window
+        for window_models in models:
+            for model, t in window_models.items():
+                self._model_first_seen[model] = min(t, self._model_first_seen.get(model, t))
+            as_of.append({model: self._model_first_seen[model] for model in window_models})
+        events = due.partition_by(_WINDOW, as_dict=True, include_key=False)
+        windows = account_windows(due, self._fresh_models(self._model_first_seen), _WINDOW)
+        together = windows.partition_by(_WINDOW, as_dict=True, include_key=False)
+        out = []
+        for window, seen in enumerate(as_of):
+            if (window,) not in events:
+                out.append(empty)
+            elif all(self._model_first_seen[model] == t for model, t in seen.items()):
+                out.append((events[window,], together[window,]))
+            else:
+                own = account_windows(events[window,], self._fresh_models(seen))
+                out.append((events[window,], own))
+        return out
+
+    def _fresh_models(self, first_seen: dict[str, int]) -> pl.DataFrame:
+        """The models of ``first_seen`` that count as newly released, and their first appearance."""
         assert self._start_us is not None
         settled = self._start_us + int(self.config.model_warmup.total_seconds() * _US)
-        fresh = {m: t for m, t in self._model_first_seen.items() if t > settled}
+        fresh = {m: t for m, t in first_seen.items() if t > settled}
         return pl.DataFrame(
             {"model": list(fresh), "first_seen": [_dt(t) for t in fresh.values()]},
             schema={"model": pl.String, "first_seen": _TS},
         )
 
-    def _close_window(self, end_us: int) -> list[Flag]:
+    def _close_window(self, end_us: int, events: pl.DataFrame, windows: pl.DataFrame) -> list[Flag]:
         """Score the window ending at ``end_us``; run a campaign step when one is due.
 
-        The tied pairs of the step's link batch are a function of the batch's
-        events alone, so a second thread computes them (polars and the native
-        pairing kernel release the GIL) while this one scores the window: the
-        same result as one after the other, in less wall time.
+        ``events`` are the window's events and ``windows`` their account
+        windows. The tied pairs of the step's link batch are a function of the
+        batch's events alone, so a second thread computes them (polars and
+        the native pairing kernel release the GIL) while this one scores the
+        window: the same result as one after the other, in less wall time.
         """
-        events = self._take_pending(end_us)
         self._window_end = end_us + self._window_us
         flags: list[Flag] = []
         assert self._next_step is not None
@@ -325,14 +399,13 @@ class OnlineScorer:
             value_ties = pool.submit(self._value_ties(end_us)) if step_due else None
             if events.height:
                 self._windows += 1
-                flags += self._score_window(events)
+                flags += self._score_window(events, windows)
             if value_ties is not None:
                 flags += self._campaign_step(end_us, value_ties.result())
                 self._next_step = end_us + self._step_us
         return flags
 
-    def _score_window(self, events: pl.DataFrame) -> list[Flag]:
-        windows = account_windows(events, self._model_first_seen_frame(events))
+    def _score_window(self, events: pl.DataFrame, windows: pl.DataFrame) -> list[Flag]:
         features = model_features(windows)
         anomaly = self._anomaly.score_learn_many(MODEL_FEATURES, features)
         verdict = np.full(len(features), np.nan)

@@ -138,26 +138,34 @@ def _template_sketch(extraction: pl.Expr) -> list[pl.Expr]:
     ]
 
 
-def account_windows(events: pl.DataFrame, model_first_seen: pl.DataFrame | None) -> pl.DataFrame:
+def account_windows(
+    events: pl.DataFrame, model_first_seen: pl.DataFrame | None, window: str | None = None
+) -> pl.DataFrame:
     """One row per account of ``events`` (one window): window features and detection counts.
 
     Parameters
     ----------
     events
-        Lake-schema events of one window.
+        Lake-schema events of one window, or of several with ``window``.
     model_first_seen
         When each model first appeared (``model``, ``first_seen``), for the
         model-adoption features; None leaves them null.
+    window
+        Column of ``events`` telling the window of each event: then one row per
+        window and account (one pass over many windows costs far less than
+        one per window).
 
     Returns
     -------
     pl.DataFrame
-        ``account_id``, the :mod:`features.windows` columns and
-        :data:`DETECTION_COUNTS`, sorted by ``account_id`` (deterministic).
+        ``window`` (if given), ``account_id``, the :mod:`features.windows`
+        columns and :data:`DETECTION_COUNTS`, sorted by window and
+        ``account_id`` (deterministic).
     """
-    return window_features(
-        events, ["account_id"], model_first_seen, extra=detection_aggregations()
-    ).sort("account_id")
+    keys = ["account_id"] if window is None else [window, "account_id"]
+    return window_features(events, keys, model_first_seen, extra=detection_aggregations()).sort(
+        keys
+    )
 
 
 def model_features(windows: pl.DataFrame) -> np.ndarray:

@@ -293,3 +293,52 @@ def test_a_shared_card_needs_no_matching_output_lengths() -> None:
     )
     assert (found.member[:6] >= CORE_MEMBERSHIP).all()
     assert found.member[6] == 0.0
+
+
+def test_windows_are_the_same_whichever_batches_close_them(
+    events: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One batch closing many windows gives each the features a window-by-window run does.
+
+    A new model is released late in the stream and its very first request
+    arrives after the lateness (a straggler, taken by a later window): the
+    windows before it must see the model's first appearance as it was then.
+    """
+    release = START + timedelta(hours=25)
+    frame = events.with_columns(
+        model=pl.when(pl.col("account_id").str.starts_with("cot_") & (pl.col("ts") >= release))
+        .then(pl.lit("frontier-2"))
+        .otherwise(pl.col("model"))
+    )
+    first = int(frame["model"].eq("frontier-2").arg_true()[0])
+    straggler = frame.slice(first, 1)
+    after = int(frame["ts"].search_sorted(straggler["ts"][0] + timedelta(hours=1)))
+    stream = pl.concat(
+        [
+            frame.slice(0, first),
+            frame.slice(first + 1, after - first - 1),
+            straggler,
+            frame.slice(after),
+        ]
+    )
+    scored: dict[int, list[pl.DataFrame]] = {}
+
+    def record(scorer: OnlineScorer, events: pl.DataFrame, windows: pl.DataFrame) -> list[Any]:
+        scored.setdefault(id(scorer), []).append(windows)
+        return original(scorer, events, windows)
+
+    original = OnlineScorer._score_window
+    monkeypatch.setattr(OnlineScorer, "_score_window", record)
+    runs = []
+    for size in (stream.height, 1000, 37):
+        scorer = OnlineScorer()
+        for chunk in stream.iter_slices(size):
+            scorer.process(chunk)
+        scorer.flush()
+        runs.append(scored[id(scorer)])
+    whole, *others = runs
+    adopting = [w for w in whole if w["model_adoption_hours"].is_not_null().any()]
+    assert adopting, "the new model's adoption shows in some window"
+    for other in others:
+        assert len(other) == len(whole)
+        assert all(a.equals(b) for a, b in zip(whole, other, strict=True))
