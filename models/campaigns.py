@@ -76,6 +76,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from features import _native
 from features.links import EDGE_SCHEMA
 
 #: Link kinds of :mod:`features.links`, by evidence family.
@@ -283,26 +284,15 @@ class TieStore:
 def components(n_nodes: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected-component label of each node (the smallest node index in its component).
 
-    Min-label propagation over the edges with pointer jumping, all in numpy:
-    a few passes over the edge arrays even for long chains.
+    Union-find in the native kernel (``features._native.components``): one
+    pass over the ties, however long the chains.
     """
-    labels = np.arange(n_nodes, dtype=np.int64)
-    if len(a) == 0:
-        return labels
-    while True:
-        previous = labels.copy()
-        low = np.minimum(labels[a], labels[b])
-        np.minimum.at(labels, a, low)
-        np.minimum.at(labels, b, low)
-        np.minimum.at(labels, labels[a], low)
-        np.minimum.at(labels, labels[b], low)
-        while True:  # pointer jumping: every node points at its label's label
-            jumped = labels[labels]
-            if np.array_equal(jumped, labels):
-                break
-            labels = jumped
-        if np.array_equal(labels, previous):
-            return labels
+    return _native.components(n_nodes, _nodes(a), _nodes(b))
+
+
+def _nodes(rows: np.ndarray) -> np.ndarray:
+    """Tie ends as the native kernels take them."""
+    return np.ascontiguousarray(rows, dtype=np.int64)
 
 
 @dataclass
@@ -379,7 +369,7 @@ def likeness(own: list[np.ndarray], reference: list[np.ndarray]) -> np.ndarray:
     ``own`` and ``reference`` hold, per profile dimension (extraction share,
     long-output extraction share, logit-harvest share), the account's value and
     the reference value (the median of its tied neighbours, see
-    :func:`neighbour_median`). On every dimension
+    :func:`neighbour_medians`). On every dimension
     where the reference is active (≥ 0.05) the account must reach half its
     level; the likeness is the worst ratio over those dimensions (capped at 1).
     A tutoring app that asks for step-by-step answers with short outputs is not
@@ -434,34 +424,21 @@ class Assignment:
     groups: Groups
 
 
-def neighbour_median(groups: Groups, values: np.ndarray) -> np.ndarray:
-    """Per row, the median of ``values`` over its tied neighbours (0 without neighbours).
+def neighbour_medians(groups: Groups, profile: list[np.ndarray]) -> list[np.ndarray]:
+    """Per profile dimension and row, the median over its tied neighbours (0 without any).
 
     The median, not the mean: a campaign whose accounts draw varied client
     settings (a few with long output caps, most without) has a typical member
     without long outputs, and one long-output neighbour must not make the others
     unlike their neighbourhood; a tutoring app tied to accounts that all harvest
-    long reasoning still has a long-output median. Vectorised: the (row,
-    neighbour value) pairs are sorted once and the middle of each row's run taken.
-    ``values`` are shares in [0, 1], so one float sort on ``row + value / 2``
-    orders the pairs by row, then value (a few times faster than a two-key
-    sort); the median is taken from ``values`` themselves.
+    long reasoning still has a long-output median. NaN counts as 0; the median
+    of an even count is the mean of the middle two. One native pass over each
+    row's neighbours (``features._native.neighbour_medians``).
     """
     n = len(groups.label)
-    rows = np.concatenate([groups.a, groups.b])
-    neighbour_values = np.nan_to_num(np.concatenate([values[groups.b], values[groups.a]]))
-    out = np.zeros(n, dtype=np.float64)
-    if len(rows) == 0:
-        return out
-    order = np.argsort(rows + 0.5 * np.clip(neighbour_values, 0.0, 1.0))
-    rows, neighbour_values = rows[order], neighbour_values[order]
-    starts = np.searchsorted(rows, np.arange(n), side="left")
-    counts = np.bincount(rows, minlength=n)
-    has = counts > 0
-    low = starts[has] + (counts[has] - 1) // 2
-    high = starts[has] + counts[has] // 2
-    out[has] = 0.5 * (neighbour_values[low] + neighbour_values[high])
-    return out
+    values = np.ascontiguousarray(np.vstack(profile), dtype=np.float64).reshape(len(profile), n)
+    medians = _native.neighbour_medians(_nodes(groups.a), _nodes(groups.b), values)
+    return list(medians.reshape(len(profile), n))
 
 
 def _supported(a: np.ndarray, b: np.ndarray, families: np.ndarray) -> np.ndarray:
@@ -475,15 +452,8 @@ def _supported(a: np.ndarray, b: np.ndarray, families: np.ndarray) -> np.ndarray
     lone_sync = np.flatnonzero(families == _BIT["sync"])
     if len(lone_sync) == 0:
         return keep
-    ends = np.concatenate([a, b])
-    others = np.concatenate([b, a])
-    order = np.argsort(ends, kind="stable")
-    ends, others = ends[order], others[order]
-    start = np.searchsorted(ends, np.arange(max(a.max(), b.max()) + 2))
-    for i in lone_sync:
-        left = others[start[a[i]] : start[a[i] + 1]]
-        right = others[start[b[i]] : start[b[i] + 1]]
-        keep[i] = len(np.intersect1d(left, right, assume_unique=False)) > 0
+    n = int(max(a.max(), b.max())) + 1
+    keep[lone_sync] = _native.closes_triangle(n, _nodes(a), _nodes(b), _nodes(lone_sync))
     return keep
 
 
@@ -513,7 +483,7 @@ def find_campaigns(
     """
     groups = group_accounts(store, active)
     candidate = groups.sizes() >= MIN_CAMPAIGN_ACCOUNTS
-    medians = [neighbour_median(groups, p) for p in profile]
+    medians = neighbour_medians(groups, profile)
     alike = likeness(profile, medians)
     # A shared payment instrument proves a common operator: an account sharing
     # one need not match its neighbours' output lengths (a client setting such

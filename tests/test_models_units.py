@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from models import anomaly, classifier, drift, explain, scoring
-from models.campaigns import _BIT, Groups, neighbour_median
+from models.campaigns import _BIT, Groups, _supported, neighbour_medians
 from models.evaluate import average_precision, evaluate
 from models.exports import write_exports
 from models.scoring import FLAG_THRESHOLD, HIGH_THRESHOLD, MEDIUM_THRESHOLD, tier
@@ -305,9 +305,19 @@ def test_neighbour_median_and_address_only_ties() -> None:
     network, content = int(_BIT["network"]), int(_BIT["content"] | _BIT["network"])
     groups = Groups(np.zeros(4, np.int64), a, b, np.array([network, network, content, content]))
     values = np.array([0.5, 0.0, 0.0, 0.9])
-    assert list(neighbour_median(groups, values)) == [0.0, 0.25, 0.25, 0.5]
+    medians = neighbour_medians(groups, [values, np.array([np.nan, 1.0, 1.0, 1.0])])
+    assert list(medians[0]) == [0.0, 0.25, 0.25, 0.5]
+    assert list(medians[1]) == [1.0, 0.5, 0.5, 0.0]  # NaN counts as 0
     ties = groups.tied_to(np.ones(4, dtype=bool))
     assert list(ties) == [2.0, 1.5, 1.5, 1.0]  # address-only ties count half
+
+
+def test_a_sync_only_tie_must_close_a_triangle() -> None:
+    """0-1-2 is a triangle; 2-3 is sync-only and open; 3-4 is open but not sync-only."""
+    sync, payment = int(_BIT["sync"]), int(_BIT["payment"])
+    a, b = np.array([0, 0, 1, 2, 3]), np.array([1, 2, 2, 3, 4])
+    families = np.array([sync, sync, payment, sync, sync | payment], dtype=np.uint8)
+    assert list(_supported(a, b, families)) == [True, True, True, False, True]
 
 
 def test_a_saturated_template_sketch_is_no_evidence_of_reuse() -> None:

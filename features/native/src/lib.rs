@@ -1,5 +1,7 @@
 //! Native kernels of `features`: the content signals of `features.content`
-//! (this file) and the pairing of `features.links` (`links.rs`).
+//! (this file) and the pairing of `features.links` (`links.rs`); and the
+//! passes over the tie graph of `models.campaigns` (`graph.rs`), which build
+//! on those links.
 //!
 //! One pass per prompt computes every signal that `features.content` defines:
 //! the prompt is lower-cased once, hashed, searched for its template tokens,
@@ -17,6 +19,7 @@
 //! NumPy views, so no string is copied into Python objects; the work runs
 //! without the GIL, split over a few threads.
 
+mod graph;
 mod links;
 
 use numpy::{IntoPyArray, PyReadonlyArray1};
@@ -713,5 +716,8 @@ impl ContentKernel {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ContentKernel>()?;
     m.add_function(wrap_pyfunction!(links::shared_value_edges, m)?)?;
+    m.add_function(wrap_pyfunction!(graph::components, m)?)?;
+    m.add_function(wrap_pyfunction!(graph::neighbour_medians, m)?)?;
+    m.add_function(wrap_pyfunction!(graph::closes_triangle, m)?)?;
     Ok(())
 }
