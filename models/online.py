@@ -201,6 +201,39 @@ def _window_of(ts: np.ndarray, ends: list[int], closes_at: list[int]) -> pl.Seri
     return pl.Series(_WINDOW, np.maximum(arrived, np.searchsorted(ends, ts, side="right")))
 
 
+def _by_window(frame: pl.DataFrame, count: int) -> list[pl.DataFrame]:
+    """The rows of each of ``count`` windows (by the :data:`_WINDOW` column), without it."""
+    parts = frame.partition_by(_WINDOW, as_dict=True, include_key=False)
+    empty = frame.drop(_WINDOW).clear()
+    return [parts.get((window,), empty) for window in range(count)]
+
+
+@dataclass(frozen=True)
+class _WindowInputs:
+    """What closing one window takes from its events (see :meth:`OnlineScorer._window_inputs`).
+
+    Attributes
+    ----------
+    accounts
+        Its account windows (:func:`models.signals.account_windows`).
+    identity
+        Per account, its latest payment fingerprint, network ``prefix`` and
+        user agent in the window.
+    link_sample
+        The events that go into the next link batch (see :meth:`OnlineScorer._collect_links`).
+    sync_bins
+        The accounts' activity slots (``account_id``, ``ts`` truncated to the sync bin).
+    payments
+        Per account and payment fingerprint, its first use in the window (``ts``).
+    """
+
+    accounts: pl.DataFrame
+    identity: pl.DataFrame
+    link_sample: pl.DataFrame
+    sync_bins: pl.DataFrame
+    payments: pl.DataFrame
+
+
 class OnlineScorer:
     """Per-account streaming state, river models and campaign tracking (see module docstring).
 
@@ -311,9 +344,10 @@ class OnlineScorer:
         ``new`` holds the batch's events with the index of the window that
         takes each (:func:`_window_of`); an event pending from an earlier batch
         goes to the first of these windows it falls before the end of. Knowing
-        every window's events first lets one polars pass compute the window
-        features of them all (:meth:`_window_features`): per window, the fixed
-        cost of a pass over some seventy aggregations outweighed the work.
+        every window's events first lets one polars pass compute what closing
+        each takes from them (:meth:`_window_inputs`): per window, the fixed
+        cost of each pass (some seventy aggregations for the window features
+        alone) outweighed the work.
         """
         frames = [
             frame.with_columns(
@@ -326,16 +360,14 @@ class OnlineScorer:
         frame = pl.concat(frames, how="vertical_relaxed")
         rest = frame.filter(pl.col(_WINDOW) >= len(ends)).drop(_WINDOW)
         self._pending = [rest] if rest.height else []
-        due = self._window_features(frame.filter(pl.col(_WINDOW) < len(ends)), len(ends))
+        due = self._window_inputs(frame.filter(pl.col(_WINDOW) < len(ends)), len(ends))
         flags: list[Flag] = []
-        for end, (events, windows) in zip(ends, due, strict=True):
-            flags += self._close_window(end, events, windows)
+        for end, inputs in zip(ends, due, strict=True):
+            flags += self._close_window(end, inputs)
         return flags
 
-    def _window_features(
-        self, due: pl.DataFrame, count: int
-    ) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
-        """Events and account windows (``signals.account_windows``) of ``count`` windows.
+    def _window_inputs(self, due: pl.DataFrame, count: int) -> list[_WindowInputs | None]:
+        """What closing each of ``count`` windows takes from its events (None: no events).
 
         ``due`` holds their events, with the window index of each. The model
         adoption features need when each model first appeared *as of* the
@@ -344,9 +376,8 @@ class OnlineScorer:
         earliest (a straggler), and a window for which they differ is
         computed on its own.
         """
-        empty = (pl.DataFrame(), pl.DataFrame())
         if due.height == 0:
-            return [empty] * count
+            return [None] * count
         firsts = due.group_by(_WINDOW, "model").agg(pl.col("ts").min().dt.epoch("us").alias("t"))
         models: list[dict[str, int]] = [{} for _ in range(count)]
         for window, model, t in firsts.sort(_WINDOW, "model").iter_rows():
@@ -356,19 +387,60 @@ class OnlineScorer:
             for model, t in window_models.items():
                 self._model_first_seen[model] = min(t, self._model_first_seen.get(model, t))
             as_of.append({model: self._model_first_seen[model] for model in window_models})
-        events = due.partition_by(_WINDOW, as_dict=True, include_key=False)
-        windows = account_windows(due, self._fresh_models(self._model_first_seen), _WINDOW)
-        together = windows.partition_by(_WINDOW, as_dict=True, include_key=False)
-        out = []
+        accounts = _by_window(
+            account_windows(due, self._fresh_models(self._model_first_seen), _WINDOW), count
+        )
         for window, seen in enumerate(as_of):
-            if (window,) not in events:
-                out.append(empty)
-            elif all(self._model_first_seen[model] == t for model, t in seen.items()):
-                out.append((events[window,], together[window,]))
-            else:
-                own = account_windows(events[window,], self._fresh_models(seen))
-                out.append((events[window,], own))
-        return out
+            if any(self._model_first_seen[model] != t for model, t in seen.items()):
+                own = due.filter(pl.col(_WINDOW) == window).drop(_WINDOW)
+                accounts[window] = account_windows(own, self._fresh_models(seen))
+        parts = zip(
+            accounts,
+            *(_by_window(frame, count) for frame in self._event_summaries(due)),
+            strict=True,
+        )
+        return [_WindowInputs(*part) if part[0].height else None for part in parts]
+
+    def _event_summaries(self, due: pl.DataFrame) -> list[pl.DataFrame]:
+        """The other :class:`_WindowInputs` frames, for every window of ``due`` in one pass each.
+
+        The sample for the links keeps :attr:`ScorerConfig.link_sample` events per
+        account and window (a deterministic sample by event id). Addresses of
+        mobile networks are blanked first: carrier-grade NAT puts thousands
+        of unrelated subscribers behind a few dozen addresses, so sharing one
+        is no evidence of a common operator.
+        """
+        per_account = [_WINDOW, "account_id"]
+        identity = (
+            due.select(*per_account, "ts", "payment_fingerprint", "client_ip", "user_agent")
+            .sort("ts", maintain_order=True)
+            .group_by(per_account)
+            .agg(pl.all().exclude("ts").drop_nulls().last())
+            .select(
+                *per_account,
+                "payment_fingerprint",
+                network_prefix(pl.col("client_ip")).alias("prefix"),
+                "user_agent",
+            )
+        )
+        rank = pl.col("event_id").hash(_SAMPLE_SEED).rank("ordinal").over(per_account)
+        shared_nat = pl.col("asn_kind").is_in(SHARED_ADDRESS_KINDS).fill_null(False)
+        sample = due.filter(rank <= self.config.link_sample).select(
+            _WINDOW,
+            *(
+                pl.when(shared_nat).then(None).otherwise(pl.col(name)).alias(name)
+                if name == "client_ip"
+                else pl.col(name)
+                for name in LINK_COLUMNS
+            ),
+        )
+        bins = due.select(*per_account, pl.col("ts").dt.truncate(SYNC_BIN)).unique()
+        payments = (
+            due.filter(pl.col("payment_fingerprint").is_not_null())
+            .group_by(*per_account, "payment_fingerprint")
+            .agg(pl.col("ts").min())
+        )
+        return [identity, sample, bins, payments]
 
     def _fresh_models(self, first_seen: dict[str, int]) -> pl.DataFrame:
         """The models of ``first_seen`` that count as newly released, and their first appearance."""
@@ -380,32 +452,33 @@ class OnlineScorer:
             schema={"model": pl.String, "first_seen": _TS},
         )
 
-    def _close_window(self, end_us: int, events: pl.DataFrame, windows: pl.DataFrame) -> list[Flag]:
+    def _close_window(self, end_us: int, inputs: _WindowInputs | None) -> list[Flag]:
         """Score the window ending at ``end_us``; run a campaign step when one is due.
 
-        ``events`` are the window's events and ``windows`` their account
-        windows. The tied pairs of the step's link batch are a function of the
-        batch's events alone, so a second thread computes them (polars and
-        the native pairing kernel release the GIL) while this one scores the
-        window: the same result as one after the other, in less wall time.
+        ``inputs`` is what it takes from its events (None: it has none). The
+        tied pairs of the step's link batch are a function of the batch's
+        events alone, so a second thread computes them (polars and the native
+        pairing kernel release the GIL) while this one scores the window: the
+        same result as one after the other, in less wall time.
         """
         self._window_end = end_us + self._window_us
         flags: list[Flag] = []
         assert self._next_step is not None
         step_due = end_us >= self._next_step
         with ThreadPoolExecutor(1) as pool:
-            if events.height:
-                self._collect_links(events)
+            if inputs is not None:
+                self._collect_links(inputs)
             value_ties = pool.submit(self._value_ties(end_us)) if step_due else None
-            if events.height:
+            if inputs is not None:
                 self._windows += 1
-                flags += self._score_window(events, windows)
+                flags += self._score_window(inputs)
             if value_ties is not None:
                 flags += self._campaign_step(end_us, value_ties.result())
                 self._next_step = end_us + self._step_us
         return flags
 
-    def _score_window(self, events: pl.DataFrame, windows: pl.DataFrame) -> list[Flag]:
+    def _score_window(self, inputs: _WindowInputs) -> list[Flag]:
+        windows = inputs.accounts
         features = model_features(windows)
         anomaly = self._anomaly.score_learn_many(MODEL_FEATURES, features)
         verdict = np.full(len(features), np.nan)
@@ -419,62 +492,34 @@ class OnlineScorer:
         self._state["verdict_p"][rows] = np.where(
             np.isnan(verdict), self._state["verdict_p"][rows], verdict
         )
-        self._remember_identity(events)
-        self._link_reused_payments(events)
+        self._remember_identity(inputs.identity)
+        self._link_reused_payments(inputs.payments)
         last = windows["time_last"].dt.epoch("us").to_numpy()
         return self._rescore(rows, last)
 
-    def _remember_identity(self, events: pl.DataFrame) -> None:
+    def _remember_identity(self, latest: pl.DataFrame) -> None:
         """Latest payment fingerprint, network prefix and user agent of each account."""
-        latest = (
-            events.select("account_id", "ts", "payment_fingerprint", "client_ip", "user_agent")
-            .sort("ts", maintain_order=True)
-            .group_by("account_id")
-            .agg(pl.all().exclude("ts").drop_nulls().last())
-            .select(
-                "account_id",
-                "payment_fingerprint",
-                network_prefix(pl.col("client_ip")).alias("prefix"),
-                "user_agent",
-            )
-        )
         for account_id, card, prefix, agent in latest.iter_rows():
             old = self._identity.get(account_id, (None, None, None))
             self._identity[account_id] = (card or old[0], prefix or old[1], agent or old[2])
 
-    def _link_reused_payments(self, events: pl.DataFrame) -> None:
+    def _link_reused_payments(self, payments: pl.DataFrame) -> None:
         """Tie accounts paying with a flagged campaign's card to that card's holders."""
         known = self._tracker.known_payments()
         if not known:
             return
-        payments = (
-            events.filter(pl.col("payment_fingerprint").is_in(known))
-            .group_by("account_id", "payment_fingerprint")
-            .agg(pl.col("ts").min())
-            .sort("account_id", "payment_fingerprint")
+        reused, edges = self._tracker.reuse(
+            payments.filter(pl.col("payment_fingerprint").is_in(known)).sort(
+                "account_id", "payment_fingerprint"
+            )
         )
-        reused, edges = self._tracker.reuse(payments)
         self._reused.update(reused)
         self._tracker.ties.add(edges, self._state.find)
 
-    def _collect_links(self, events: pl.DataFrame) -> None:
-        """Keep the window's sample for the next link batch, and its sync time bins.
-
-        Addresses of mobile networks are blanked first: carrier-grade NAT puts
-        thousands of unrelated subscribers behind a few dozen addresses, so
-        sharing one is no evidence of a common operator.
-        """
-        rank = pl.col("event_id").hash(_SAMPLE_SEED).rank("ordinal").over("account_id")
-        shared_nat = pl.col("asn_kind").is_in(SHARED_ADDRESS_KINDS).fill_null(False)
-        sample = events.filter(rank <= self.config.link_sample).select(
-            pl.when(shared_nat).then(None).otherwise(pl.col(name)).alias(name)
-            if name == "client_ip"
-            else pl.col(name)
-            for name in LINK_COLUMNS
-        )
-        self._link_events.append(sample)
-        bins = events.select("account_id", pl.col("ts").dt.truncate(SYNC_BIN)).unique()
-        self._sync_bins = pl.concat([self._sync_bins, bins])
+    def _collect_links(self, inputs: _WindowInputs) -> None:
+        """Keep the window's sample for the next link batch, and its sync time bins."""
+        self._link_events.append(inputs.link_sample)
+        self._sync_bins = pl.concat([self._sync_bins, inputs.sync_bins])
 
     # -- campaigns ---------------------------------------------------------------------------
     def _value_ties(self, end_us: int) -> Callable[[], pl.DataFrame]:

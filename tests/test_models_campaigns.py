@@ -298,7 +298,7 @@ def test_a_shared_card_needs_no_matching_output_lengths() -> None:
 def test_windows_are_the_same_whichever_batches_close_them(
     events: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One batch closing many windows gives each the features a window-by-window run does.
+    """One batch closing many windows gives each the inputs a window-by-window run does.
 
     A new model is released late in the stream and its very first request
     arrives after the lateness (a straggler, taken by a later window): the
@@ -321,11 +321,14 @@ def test_windows_are_the_same_whichever_batches_close_them(
             frame.slice(after),
         ]
     )
-    scored: dict[int, list[pl.DataFrame]] = {}
+    scored: dict[int, list[list[pl.DataFrame]]] = {}
 
-    def record(scorer: OnlineScorer, events: pl.DataFrame, windows: pl.DataFrame) -> list[Any]:
-        scored.setdefault(id(scorer), []).append(windows)
-        return original(scorer, events, windows)
+    def record(scorer: OnlineScorer, inputs: Any) -> list[Any]:
+        # every input of the window; those built by a group-by in a set order
+        frames = [inputs.accounts, inputs.link_sample]
+        frames += [f.sort(f.columns) for f in (inputs.identity, inputs.sync_bins, inputs.payments)]
+        scored.setdefault(id(scorer), []).append(frames)
+        return original(scorer, inputs)
 
     original = OnlineScorer._score_window
     monkeypatch.setattr(OnlineScorer, "_score_window", record)
@@ -337,8 +340,9 @@ def test_windows_are_the_same_whichever_batches_close_them(
         scorer.flush()
         runs.append(scored[id(scorer)])
     whole, *others = runs
-    adopting = [w for w in whole if w["model_adoption_hours"].is_not_null().any()]
+    adopting = [w for w, *_ in whole if w["model_adoption_hours"].is_not_null().any()]
     assert adopting, "the new model's adoption shows in some window"
     for other in others:
         assert len(other) == len(whole)
-        assert all(a.equals(b) for a, b in zip(whole, other, strict=True))
+        for mine, theirs in zip(whole, other, strict=True):
+            assert all(a.equals(b) for a, b in zip(mine, theirs, strict=True))
