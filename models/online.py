@@ -47,7 +47,7 @@ from __future__ import annotations
 import json
 import pickle
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -220,7 +220,7 @@ class _WindowInputs:
         Per account, its latest payment fingerprint, network ``prefix`` and
         user agent in the window.
     link_sample
-        The events that go into the next link batch (see :meth:`OnlineScorer._collect_links`).
+        The events that go into the next link batch (see :meth:`OnlineScorer._event_summaries`).
     sync_bins
         The accounts' activity slots (``account_id``, ``ts`` truncated to the sync bin).
     payments
@@ -362,9 +362,36 @@ class OnlineScorer:
         self._pending = [rest] if rest.height else []
         due = self._window_inputs(frame.filter(pl.col(_WINDOW) < len(ends)), len(ends))
         flags: list[Flag] = []
-        for end, inputs in zip(ends, due, strict=True):
-            flags += self._close_window(end, inputs)
+        with ThreadPoolExecutor(1) as pool:
+            value_ties = self._start_value_ties(pool, ends, due)
+            for end, inputs, ties in zip(ends, due, value_ties, strict=True):
+                flags += self._close_window(end, inputs, ties)
         return flags
+
+    def _start_value_ties(
+        self, pool: ThreadPoolExecutor, ends: list[int], due: list[_WindowInputs | None]
+    ) -> list[Future[pl.DataFrame] | None]:
+        """Start computing the value ties of the campaign steps of these windows, in order.
+
+        Per window, the tied pairs of its step's link batch (None: no step
+        then). They are a function of the batch's events alone, so ``pool``'s
+        thread computes them (polars and the native pairing kernel release
+        the GIL) while this one scores the windows, all of the batch queued at
+        once so that thread never waits for this one: the same result as one
+        after the other, in less wall time.
+        """
+        assert self._next_step is not None
+        next_step = self._next_step
+        out: list[Future[pl.DataFrame] | None] = []
+        for end, inputs in zip(ends, due, strict=True):
+            if inputs is not None:
+                self._link_events.append(inputs.link_sample)
+            if end >= next_step:
+                out.append(pool.submit(self._value_ties(end)))
+                next_step = end + self._step_us
+            else:
+                out.append(None)
+        return out
 
     def _window_inputs(self, due: pl.DataFrame, count: int) -> list[_WindowInputs | None]:
         """What closing each of ``count`` windows takes from its events (None: no events).
@@ -404,11 +431,11 @@ class OnlineScorer:
     def _event_summaries(self, due: pl.DataFrame) -> list[pl.DataFrame]:
         """The other :class:`_WindowInputs` frames, for every window of ``due`` in one pass each.
 
-        The sample for the links keeps :attr:`ScorerConfig.link_sample` events per
-        account and window (a deterministic sample by event id). Addresses of
-        mobile networks are blanked first: carrier-grade NAT puts thousands
-        of unrelated subscribers behind a few dozen addresses, so sharing one
-        is no evidence of a common operator.
+        The sample for the next link batch keeps :attr:`ScorerConfig.link_sample`
+        events per account and window (a deterministic sample by event id).
+        Addresses of mobile networks are blanked first: carrier-grade NAT puts
+        thousands of unrelated subscribers behind a few dozen addresses, so
+        sharing one is no evidence of a common operator.
         """
         per_account = [_WINDOW, "account_id"]
         identity = (
@@ -452,29 +479,24 @@ class OnlineScorer:
             schema={"model": pl.String, "first_seen": _TS},
         )
 
-    def _close_window(self, end_us: int, inputs: _WindowInputs | None) -> list[Flag]:
+    def _close_window(
+        self, end_us: int, inputs: _WindowInputs | None, value_ties: Future[pl.DataFrame] | None
+    ) -> list[Flag]:
         """Score the window ending at ``end_us``; run a campaign step when one is due.
 
-        ``inputs`` is what it takes from its events (None: it has none). The
-        tied pairs of the step's link batch are a function of the batch's
-        events alone, so a second thread computes them (polars and the native
-        pairing kernel release the GIL) while this one scores the window: the
-        same result as one after the other, in less wall time.
+        ``inputs`` is what it takes from its events (None: it has none),
+        ``value_ties`` the tied pairs of its campaign step's link batch (None:
+        no step now; see :meth:`_start_value_ties`).
         """
         self._window_end = end_us + self._window_us
         flags: list[Flag] = []
-        assert self._next_step is not None
-        step_due = end_us >= self._next_step
-        with ThreadPoolExecutor(1) as pool:
-            if inputs is not None:
-                self._collect_links(inputs)
-            value_ties = pool.submit(self._value_ties(end_us)) if step_due else None
-            if inputs is not None:
-                self._windows += 1
-                flags += self._score_window(inputs)
-            if value_ties is not None:
-                flags += self._campaign_step(end_us, value_ties.result())
-                self._next_step = end_us + self._step_us
+        if inputs is not None:
+            self._sync_bins = pl.concat([self._sync_bins, inputs.sync_bins])
+            self._windows += 1
+            flags += self._score_window(inputs)
+        if value_ties is not None:
+            flags += self._campaign_step(end_us, value_ties.result())
+            self._next_step = end_us + self._step_us
         return flags
 
     def _score_window(self, inputs: _WindowInputs) -> list[Flag]:
@@ -515,11 +537,6 @@ class OnlineScorer:
         )
         self._reused.update(reused)
         self._tracker.ties.add(edges, self._state.find)
-
-    def _collect_links(self, inputs: _WindowInputs) -> None:
-        """Keep the window's sample for the next link batch, and its sync time bins."""
-        self._link_events.append(inputs.link_sample)
-        self._sync_bins = pl.concat([self._sync_bins, inputs.sync_bins])
 
     # -- campaigns ---------------------------------------------------------------------------
     def _value_ties(self, end_us: int) -> Callable[[], pl.DataFrame]:
