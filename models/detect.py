@@ -47,7 +47,7 @@ import pyarrow as pa
 
 from distillwatch.processes import single_threaded
 from distillwatch.settings import Settings, get_settings
-from ingest.jsonl import input_files, iter_blocks
+from ingest.jsonl import input_files, iter_blocks, read_ahead
 from ingest.lake import write_bytes
 from ingest.schema import LAKE_SCHEMA
 from ingest.transform import piece_to_lake
@@ -131,7 +131,7 @@ def _jsonl_frames(
             # line numbers in the file, not in the piece
             yield frame.with_columns(pl.col("source_offset") + first_line)
 
-    pieces = iter_blocks(path, CHUNK_BYTES)
+    pieces = read_ahead(iter_blocks(path, CHUNK_BYTES))
     if workers == 1:
         for piece in pieces:
             yield from collect(decode(piece))

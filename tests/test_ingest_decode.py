@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import jsonschema
@@ -256,3 +257,38 @@ def test_decode_gives_the_same_verdicts_with_or_without_the_native_parse(
         assert fast.rejected == slow.rejected, batch
         assert fast.accepted.equals(slow.accepted), batch
     assert 300 < taken < len(batches) - 300  # both paths really ran
+
+
+def test_read_ahead_yields_in_order_raises_in_order_and_stops_when_closed() -> None:
+    import threading
+
+    from ingest.jsonl import read_ahead
+
+    assert list(read_ahead(iter(range(100)), depth=3)) == list(range(100))
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("bad block")
+
+    got: list[int] = []
+    with pytest.raises(ValueError, match="bad block"):
+        for item in read_ahead(failing()):
+            got.append(item)
+    assert got == [1]
+
+    closed = threading.Event()
+
+    def endless() -> Iterator[int]:
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.set()
+
+    ahead = read_ahead(endless(), depth=2)
+    assert [next(ahead) for _ in range(5)] == [0, 1, 2, 3, 4]
+    ahead.close()  # the consumer stops early: the thread stops and closes its source
+    assert closed.wait(5)
+    assert not any(t.name == "read-ahead" and t.is_alive() for t in threading.enumerate())
