@@ -66,7 +66,7 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 
-from features._native import shared_value_edges
+from features._native import shared_bins, shared_value_edges
 from features.content import minhash_band_keys
 from features.windows import network_prefix
 
@@ -276,24 +276,38 @@ def _sync_edges(events: pl.DataFrame, start: datetime, end: datetime) -> pl.Data
             bounds.alias("last"),
         ).explode("value")
     ).select("account_a", "account_b")
-    side = accounts.select("account_id", "bins", "n")
-    shared = pl.col("bins").list.set_intersection("bins_b")
-    c = pl.col("shared").list.len()
+    # Shared bins of each candidate pair, by a merge of their sorted bin lists
+    # in the native kernel: polars' joins and list intersections cost more
+    # than every other step of the live scorer's sync links together.
+    n = accounts["n"].to_numpy()
+    offsets = np.concatenate([[0], np.cumsum(n, dtype=np.int64)])
+    codes = accounts["account_id"].to_numpy()
+    position = np.zeros(codes.max() + 1 if len(codes) else 0, dtype=np.uint32)
+    position[codes] = np.arange(len(codes), dtype=np.uint32)
+    a = position[candidates["account_a"].to_numpy()]
+    b = position[candidates["account_b"].to_numpy()]
+    count, first, last = shared_bins(
+        offsets, np.ascontiguousarray(accounts["bins"].explode().to_numpy()), a, b
+    )
+    c = pl.col("c")
     expected = pl.col("n").cast(pl.Float64) * pl.col("n_b") / n_bins
     excess = (c - expected) / (pl.min_horizontal("n", "n_b") - expected)
-
     return (
-        candidates.join(side, left_on="account_a", right_on="account_id")
-        .join(side, left_on="account_b", right_on="account_id", suffix="_b")
-        .with_columns(shared.alias("shared"))
+        candidates.with_columns(
+            pl.Series("c", count),
+            pl.Series("n", n[a]),
+            pl.Series("n_b", n[b]),
+            pl.Series("first", first),
+            pl.Series("last", last),
+        )
         .filter((c >= SYNC_MIN_BINS) & (c >= SYNC_MIN_LIFT * expected))
         .select(
             "account_a",
             "account_b",
             excess.clip(upper_bound=1.0).alias("weight"),
-            _bin_start(pl.col("shared").list.min()).alias("first_seen"),
-            _bin_start(pl.col("shared").list.max()).alias("last_seen"),
-            c.cast(pl.UInt32).alias("n_shared"),
+            _bin_start(pl.col("first")).alias("first_seen"),
+            _bin_start(pl.col("last")).alias("last_seen"),
+            c.alias("n_shared"),
         )
         .filter(pl.col("weight") > 0)
     )

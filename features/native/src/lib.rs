@@ -716,6 +716,7 @@ impl ContentKernel {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ContentKernel>()?;
     m.add_function(wrap_pyfunction!(links::shared_value_edges, m)?)?;
+    m.add_function(wrap_pyfunction!(links::shared_bins, m)?)?;
     m.add_function(wrap_pyfunction!(graph::components, m)?)?;
     m.add_function(wrap_pyfunction!(graph::neighbour_medians, m)?)?;
     m.add_function(wrap_pyfunction!(graph::closes_triangle, m)?)?;

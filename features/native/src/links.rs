@@ -150,3 +150,74 @@ fn combine(mut rows: Vec<PairRow>) -> (Vec<u64>, Vec<f64>, Vec<i64>, Vec<i64>, V
     }
     (keys, weights, firsts, lasts, counts)
 }
+
+/// Shared bins of each candidate pair of synchronised accounts: count, first and last.
+///
+/// `bins` holds every account's sorted, distinct active time bins, those of
+/// account `i` at `offsets[i]..offsets[i + 1]`; `a` and `b` are the pairs'
+/// accounts (indexes into `offsets`). Returns per pair the number of bins both
+/// were active in and the first and last of them (-1 when none): a merge of
+/// the two sorted lists, where polars needed two joins and a hashed list
+/// intersection per pair.
+#[pyfunction]
+pub fn shared_bins<'py>(
+    py: Python<'py>,
+    offsets: PyReadonlyArray1<'py, i64>,
+    bins: PyReadonlyArray1<'py, i64>,
+    a: PyReadonlyArray1<'py, u32>,
+    b: PyReadonlyArray1<'py, u32>,
+) -> PyResult<SharedBins<'py>> {
+    let (offsets, bins) = (offsets.as_slice()?, bins.as_slice()?);
+    let (a, b) = (a.as_slice()?, b.as_slice()?);
+    let accounts = offsets.len().saturating_sub(1);
+    let valid_offsets = offsets.first().is_none_or(|&o| o == 0)
+        && offsets.windows(2).all(|w| w[0] <= w[1])
+        && offsets.last().is_none_or(|&o| o as usize == bins.len());
+    if !valid_offsets {
+        return Err(PyValueError::new_err("offsets do not partition the bins"));
+    }
+    if a.len() != b.len() || a.iter().chain(b).any(|&i| i as usize >= accounts) {
+        return Err(PyValueError::new_err("pair accounts out of range"));
+    }
+    let list = |i: u32| &bins[offsets[i as usize] as usize..offsets[i as usize + 1] as usize];
+    let (count, first, last) = py.detach(|| {
+        let mut count = Vec::with_capacity(a.len());
+        let mut first = Vec::with_capacity(a.len());
+        let mut last = Vec::with_capacity(a.len());
+        for (&x, &y) in a.iter().zip(b) {
+            let (left, right) = (list(x), list(y));
+            let (mut p, mut q, mut c) = (0, 0, 0u32);
+            let (mut lo, mut hi) = (-1i64, -1i64);
+            while p < left.len() && q < right.len() {
+                match left[p].cmp(&right[q]) {
+                    std::cmp::Ordering::Less => p += 1,
+                    std::cmp::Ordering::Greater => q += 1,
+                    std::cmp::Ordering::Equal => {
+                        if c == 0 {
+                            lo = left[p];
+                        }
+                        hi = left[p];
+                        c += 1;
+                        p += 1;
+                        q += 1;
+                    }
+                }
+            }
+            count.push(c);
+            first.push(lo);
+            last.push(hi);
+        }
+        (count, first, last)
+    });
+    Ok((
+        count.into_pyarray(py),
+        first.into_pyarray(py),
+        last.into_pyarray(py),
+    ))
+}
+
+type SharedBins<'py> = (
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+);
