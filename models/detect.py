@@ -36,11 +36,12 @@ import os
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 import pyarrow as pa
@@ -52,7 +53,9 @@ from ingest.lake import write_bytes
 from ingest.schema import LAKE_SCHEMA
 from ingest.transform import piece_to_lake
 from models.exports import write_exports
-from models.online import OnlineScorer, ScorerConfig
+
+if TYPE_CHECKING:
+    from models.online import OnlineScorer, ScorerConfig
 
 #: Bytes of JSONL decoded per chunk (about 30,000 events of 1 KB).
 CHUNK_BYTES = 32 << 20
@@ -249,19 +252,30 @@ def _score_stream(
     than :data:`REORDER_SLACK` (the caller then sorts it whole).
     """
     summary = DetectSummary(input_files=[str(f) for f in input_files(source)])
-    scorer = OnlineScorer(config)
     reorder = _Reorder(REORDER_SLACK)
     frames = _frames(summary, settings)
-    try:
-        for frame in frames:
-            summary.events += frame.height
-            scorer.process(reorder.push(frame))
-            if progress is not None:
-                progress(summary.lines)
-    finally:
-        frames.close()  # on _OutOfOrderError: stop the decoding workers
+    # The scorer's modules (river, scipy) take about a second to import: a
+    # thread imports them while the decoding workers start.
+    with ThreadPoolExecutor(1) as pool:
+        ready = pool.submit(_new_scorer, config)
+        try:
+            for frame in frames:
+                summary.events += frame.height
+                ready.result().process(reorder.push(frame))
+                if progress is not None:
+                    progress(summary.lines)
+        finally:
+            frames.close()  # on _OutOfOrderError: stop the decoding workers
+        scorer = ready.result()
     scorer.process(reorder.drain())
     return scorer, summary
+
+
+def _new_scorer(config: ScorerConfig | None) -> OnlineScorer:
+    """A fresh online scorer; its module is imported on first use (see :func:`_score_stream`)."""
+    from models.online import OnlineScorer
+
+    return OnlineScorer(config)
 
 
 def _score_sorted(
@@ -272,7 +286,7 @@ def _score_sorted(
 ) -> tuple[OnlineScorer, DetectSummary]:
     """Read the whole input, sort it by event time, then score it."""
     events, summary = read_events(source, settings, progress)
-    scorer = OnlineScorer(config)
+    scorer = _new_scorer(config)
     for offset in range(0, events.height, FEED_ROWS):
         scorer.process(events.slice(offset, FEED_ROWS))
     return scorer, summary

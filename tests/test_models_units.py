@@ -329,3 +329,26 @@ def test_a_saturated_template_sketch_is_no_evidence_of_reuse() -> None:
     group, known = np.array([0]), np.array([5_000])
     assert shared_template_reuse(group, 1, full, known)[0] == 0.0
     assert shared_template_reuse(group, 1, one_bit, known)[0] > 0.99
+
+
+def test_package_names_are_imported_on_first_use() -> None:
+    """``models`` and ``models.detect`` import without river; every exported name resolves."""
+    import importlib
+    import subprocess
+    import sys
+
+    import models
+
+    code = (
+        "import sys, models, models.detect\n"
+        "assert 'river' not in sys.modules, 'river imported with the package'\n"
+        "print(models.OnlineScorer.__module__, 'river' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["models.online", "True"]
+    assert sorted(models.__all__) == sorted(models._EXPORTS)
+    for name in models.__all__:
+        module = importlib.import_module(models._EXPORTS[name])
+        assert getattr(models, name) is getattr(module, name)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = models.no_such_name  # type: ignore[attr-defined]
