@@ -11,6 +11,8 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntyped
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::links::common_sorted;
+
 /// Node index of a tie end, checked against the node count.
 fn node(value: i64, n: usize) -> PyResult<usize> {
     usize::try_from(value)
@@ -180,16 +182,9 @@ pub fn closes_triangle<'py>(
             .iter()
             .map(|&i| {
                 let (x, y) = ties[i];
-                let (left, right) = (adjacency.of(x), adjacency.of(y));
-                let (mut p, mut q) = (0, 0);
-                while p < left.len() && q < right.len() {
-                    match left[p].cmp(&right[q]) {
-                        std::cmp::Ordering::Less => p += 1,
-                        std::cmp::Ordering::Greater => q += 1,
-                        std::cmp::Ordering::Equal => return true,
-                    }
-                }
-                false
+                common_sorted(adjacency.of(x), adjacency.of(y))
+                    .next()
+                    .is_some()
             })
             .collect::<Vec<_>>()
     });

@@ -185,23 +185,13 @@ pub fn shared_bins<'py>(
         let mut first = Vec::with_capacity(a.len());
         let mut last = Vec::with_capacity(a.len());
         for (&x, &y) in a.iter().zip(b) {
-            let (left, right) = (list(x), list(y));
-            let (mut p, mut q, mut c) = (0, 0, 0u32);
-            let (mut lo, mut hi) = (-1i64, -1i64);
-            while p < left.len() && q < right.len() {
-                match left[p].cmp(&right[q]) {
-                    std::cmp::Ordering::Less => p += 1,
-                    std::cmp::Ordering::Greater => q += 1,
-                    std::cmp::Ordering::Equal => {
-                        if c == 0 {
-                            lo = left[p];
-                        }
-                        hi = left[p];
-                        c += 1;
-                        p += 1;
-                        q += 1;
-                    }
+            let (mut c, mut lo, mut hi) = (0u32, -1i64, -1i64);
+            for bin in common_sorted(list(x), list(y)) {
+                if c == 0 {
+                    lo = bin;
                 }
+                hi = bin;
+                c += 1;
             }
             count.push(c);
             first.push(lo);
@@ -221,3 +211,25 @@ type SharedBins<'py> = (
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<i64>>,
 );
+
+/// The values two sorted, distinct lists share, in order (a merge of the two).
+pub(crate) fn common_sorted<'a, T: Ord + Copy>(
+    left: &'a [T],
+    right: &'a [T],
+) -> impl Iterator<Item = T> + 'a {
+    let (mut p, mut q) = (0, 0);
+    std::iter::from_fn(move || {
+        while p < left.len() && q < right.len() {
+            match left[p].cmp(&right[q]) {
+                std::cmp::Ordering::Less => p += 1,
+                std::cmp::Ordering::Greater => q += 1,
+                std::cmp::Ordering::Equal => {
+                    p += 1;
+                    q += 1;
+                    return Some(left[p - 1]);
+                }
+            }
+        }
+        None
+    })
+}
