@@ -564,8 +564,8 @@ class CampaignTracker:
     def reuse(self, payments: pl.DataFrame) -> tuple[dict[str, str], pl.DataFrame]:
         """Accounts paying with a known campaign's card, and the ties that reuse makes.
 
-        ``payments`` has ``account_id``, ``payment_fingerprint`` and ``ts``.
-        Returns account id → campaign id for the accounts that are not among
+        ``payments`` has ``account_id``, ``payment_fingerprint`` and ``ts``, in
+        any order. Returns account id → campaign id for the accounts that are not among
         the card's recorded holders, and payment links (columns of
         :data:`features.links.EDGE_SCHEMA`) between each of them and those
         holders: a ban-evading wave that comes back on old cards is tied to
@@ -574,7 +574,9 @@ class CampaignTracker:
         reused: dict[str, str] = {}
         pairs: list[tuple[str, str, object]] = []
         if self._payment_of and payments.height:
-            known = payments.filter(pl.col("payment_fingerprint").is_in(list(self._payment_of)))
+            known = payments.filter(
+                pl.col("payment_fingerprint").is_in(list(self._payment_of))
+            ).sort("account_id", "payment_fingerprint")  # a deterministic order of the ties
             for account, card, ts in known.select(
                 "account_id", "payment_fingerprint", "ts"
             ).iter_rows():

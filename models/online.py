@@ -527,14 +527,9 @@ class OnlineScorer:
 
     def _link_reused_payments(self, payments: pl.DataFrame) -> None:
         """Tie accounts paying with a flagged campaign's card to that card's holders."""
-        known = self._tracker.known_payments()
-        if not known:
+        if not self._tracker.known_payments():
             return
-        reused, edges = self._tracker.reuse(
-            payments.filter(pl.col("payment_fingerprint").is_in(known)).sort(
-                "account_id", "payment_fingerprint"
-            )
-        )
+        reused, edges = self._tracker.reuse(payments)
         self._reused.update(reused)
         self._tracker.ties.add(edges, self._state.find)
 
