@@ -658,6 +658,14 @@ impl ContentKernel {
         let step = n.div_ceil(parts).max(1);
         let engine = &self.engine;
         let chunks: Vec<Signals> = py.detach(|| {
+            // One part runs on the calling thread: a lake writer or decoding
+            // worker calls from the same thread every time, whose regex caches
+            // (lazy DFAs, kept per thread) then stay warm from call to call. A
+            // fresh thread per call would take one of several pooled caches,
+            // each of which had to learn the same states.
+            if parts == 1 {
+                return vec![engine.chunk(columns, 0..n)];
+            }
             std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..n)
                     .step_by(step)
