@@ -17,3 +17,6 @@ def unpack_records(
 def parse_messages(
     raws: list[bytes], names: list[str], kinds: list[int], max_message_bytes: int
 ) -> list[tuple[Any, ...]] | None: ...
+def parse_timestamps(
+    length: int, offset: int, validity: Any, offsets: Any, data: Any
+) -> tuple[int, bytes, bytes, bytes]: ...

@@ -29,7 +29,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.json as pj
 
-from ingest._decode_native import join_plain, parse_messages
+from ingest._decode_native import join_plain, parse_messages, parse_timestamps
 from ingest.schema import ASN_KINDS, INPUT_SCHEMA, REQUIRED_FIELDS, UTC_TS
 
 #: Index of each message in the batch handed to :func:`decode`.
@@ -48,8 +48,8 @@ _NATIVE_FIELD_KINDS = [_NATIVE_KINDS[f.type] for f in INPUT_SCHEMA]
 #: Below this many messages a failed bulk parse is resolved record by record.
 _BISECT_FLOOR = 16
 
-_RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-_RFC3339_NO_OFFSET = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?$"
+#: Status of a timestamp string (``ingest/native/src/timestamps.rs``).
+_TS_NO_OFFSET, _TS_INVALID = 2, 3
 _IPV4 = r"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"
 
 _STRING_LIMITS = {"event_id": 64, "account_id": 128, "model": 128, "endpoint": 256}
@@ -193,13 +193,26 @@ def _parse(
         out.append(table.append_column(INDEX, pa.array(kept, pa.int64())))
 
 
-def _parse_ts(col: str) -> pl.Expr:
-    """RFC 3339 with a mandatory offset -> UTC timestamp; null when unparseable."""
-    text = pl.col(col).str.replace(r"[Zz]$", "+00:00")
-    parsed = text.str.to_datetime(
-        format="%Y-%m-%dT%H:%M:%S%.f%:z", time_zone="UTC", strict=False, time_unit="us"
-    )
-    return pl.when(pl.col(col).str.contains(_RFC3339)).then(parsed)
+def _timestamps(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """RFC 3339 strings (mandatory offset) -> UTC timestamps, and each row's status.
+
+    One native pass per chunk over its Arrow buffers. A row whose string is not
+    a timestamp is null; its status (uint8: 0 valid, 1 null, 2 date and time
+    without an offset, 3 anything else) gives the reason.
+    """
+    times, statuses = [], []
+    for chunk in column.chunks:
+        validity, offsets, data = chunk.buffers()
+        nulls, valid, micros, status = parse_timestamps(
+            len(chunk), chunk.offset, validity, offsets, data
+        )
+        times.append(
+            pa.Array.from_buffers(
+                UTC_TS, len(chunk), [pa.py_buffer(valid), pa.py_buffer(micros)], null_count=nulls
+            )
+        )
+        statuses.append(pa.Array.from_buffers(pa.uint8(), len(chunk), [None, pa.py_buffer(status)]))
+    return pa.chunked_array(times, UTC_TS), pa.chunked_array(statuses, pa.uint8())
 
 
 def _rule(condition: pl.Expr, reason: str) -> tuple[pl.Expr, str]:
@@ -215,12 +228,11 @@ def _violations(invalid_ips: list[str]) -> list[tuple[pl.Expr, str]]:
         length = pl.col(name).str.len_chars()
         rules.append(_rule(length < 1, f"{name} empty"))
         rules.append(_rule(length > limit, f"{name} longer than {limit} characters"))
-    rules.append(_rule(pl.col("ts").str.contains(_RFC3339_NO_OFFSET), "ts without offset"))
-    rules.append(_rule(pl.col("ts_parsed").is_null(), "unparseable ts"))
+    rules.append(_rule(pl.col("_ts_status") == _TS_NO_OFFSET, "ts without offset"))
+    rules.append(_rule(pl.col("_ts_status") == _TS_INVALID, "unparseable ts"))
     rules.append(
         _rule(
-            pl.col("account_created_at").is_not_null()
-            & pl.col("account_created_at_parsed").is_null(),
+            pl.col("_created_status") >= _TS_NO_OFFSET,
             "unparseable account_created_at",
         )
     )
@@ -259,21 +271,21 @@ def _invalid_ips(ips: pl.Series) -> list[str]:
 
 def _validate(table: pa.Table, rejected: dict[int, str]) -> pl.DataFrame:
     """Apply the contract's rules to parsed rows; move violators to ``rejected``."""
+    for name, status in (("ts", "_ts_status"), ("account_created_at", "_created_status")):
+        parsed, statuses = _timestamps(table.column(name))
+        table = table.append_column(f"{name}_parsed", parsed).append_column(status, statuses)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    frame = frame.with_columns(
-        _parse_ts("ts").alias("ts_parsed"),
-        _parse_ts("account_created_at").alias("account_created_at_parsed"),
-    )
     reason = pl.lit(None, pl.String)
     for violated, text in reversed(_violations(_invalid_ips(frame["client_ip"]))):
         reason = pl.when(violated).then(pl.lit(text)).otherwise(reason)
     frame = frame.with_columns(reason.alias("_reason"))
     bad = frame.filter(pl.col("_reason").is_not_null())
     rejected.update(zip(bad[INDEX].to_list(), bad["_reason"].to_list(), strict=True))
+    if bad.height:  # most batches have none: no copy of every column then
+        frame = frame.filter(pl.col("_reason").is_null())
     return (
-        frame.filter(pl.col("_reason").is_null())
-        .drop("ts", "account_created_at", "_reason")
+        frame.drop("ts", "account_created_at", "_reason")
         .rename({"ts_parsed": "ts", "account_created_at_parsed": "account_created_at"})
         .select([f.name for f in INPUT_SCHEMA] + [INDEX])
     )

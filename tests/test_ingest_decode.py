@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import jsonschema
+import polars as pl
+import pyarrow as pa
 import pytest
 
 import ingest.decode
@@ -89,6 +91,7 @@ def test_native_screen_joins_only_batches_the_bulk_parse_can_split_back() -> Non
         ({"prompt_simhash": "XYZ"}, "prompt_simhash is not 16 hex digits"),
         ({"prompt": "a" * 8193}, "prompt longer than 8192 characters"),
         ({"ts": "2026-02-30T10:00:00Z"}, "unparseable ts"),
+        ({"ts": "2026-02-03 10:00:00.25"}, "ts without offset"),
         ({"account_created_at": "soon"}, "unparseable account_created_at"),
         ({"n": 0}, "n out of range (below 1)"),
     ],
@@ -292,3 +295,81 @@ def test_read_ahead_yields_in_order_raises_in_order_and_stops_when_closed() -> N
     ahead.close()  # the consumer stops early: the thread stops and closes its source
     assert closed.wait(5)
     assert not any(t.name == "read-ahead" and t.is_alive() for t in threading.enumerate())
+
+
+def _chrono_timestamps(strings: list[str | None]) -> list[int | None]:
+    """An independent reading of RFC 3339 timestamps: polars' (chrono's) strict format parse."""
+    rfc3339 = (
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+        r"([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+    )
+    text = pl.col("s").str.replace(r"^(.{10})t", "${1}T").str.replace(r"[Zz]$", "+00:00")
+    parsed = text.str.to_datetime(
+        format="%Y-%m-%dT%H:%M:%S%.f%:z", time_zone="UTC", strict=False, time_unit="us"
+    )
+    frame = pl.DataFrame({"s": strings}, schema={"s": pl.String})
+    return frame.select(pl.when(pl.col("s").str.contains(rfc3339)).then(parsed).dt.epoch("us"))[
+        "s"
+    ].to_list()
+
+
+_OFFSETS = ("Z", "z", "", "+00:00", "-00:00", "+05:30", "-09:30", "+23:59", "+24:00", "+12:60")
+_OFFSETS += ("+0530", "+5:30", "Zz")
+
+
+def _mutated_timestamps(rng: random.Random, n: int) -> list[str | None]:
+    """Timestamps near and across every edge of the format: dates, times, fractions, offsets."""
+    out: list[str | None] = [None]
+    for _ in range(n):
+        year = rng.choice([0, 1, 1900, 1969, 1970, 2000, 2024, 2026, 9999])
+        month, day = rng.randint(0, 13), rng.choice([0, 1, 28, 29, 30, 31, 32])
+        hour, minute, second = rng.randint(0, 25), rng.randint(0, 61), rng.randint(0, 61)
+        fraction = rng.choice(["", ".", ".5", ".123456", ".1234567", ".999999999", ".0000005"])
+        offset = rng.choice(_OFFSETS)
+        separator = rng.choice("TTTt ")
+        text = (
+            f"{year:04d}-{month:02d}-{day:02d}{separator}{hour:02d}:{minute:02d}:{second:02d}"
+            f"{fraction}{offset}"
+        )
+        if rng.random() < 0.1:  # a character dropped, doubled or replaced
+            at = rng.randrange(len(text))
+            text = text[:at] + rng.choice(["", text[at] * 2, "x", "\u0663", " "]) + text[at + 1 :]
+        out.append(text)
+    return out
+
+
+def test_timestamps_are_read_as_chrono_reads_rfc_3339() -> None:
+    """The native reading of ``ts`` equals chrono's strict one on 20,000 edge cases, and so
+    do its nulls; only the date and time without an offset get their own status."""
+    strings = _mutated_timestamps(random.Random(3339), 20_000)
+    parsed, status = ingest.decode._timestamps(pa.chunked_array([pa.array(strings, pa.string())]))
+    micros = parsed.cast(pa.int64()).to_pylist()
+    assert micros == _chrono_timestamps(strings)
+    no_offset = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?$"
+    expected = (
+        pl.Series(strings, dtype=pl.String)
+        .to_frame("s")
+        .select(
+            pl.when(pl.col("s").is_null())
+            .then(1)
+            .when(pl.col("s").str.contains(no_offset))
+            .then(2)
+            .otherwise(pl.Series(micros).is_null().cast(pl.Int64) * 3)
+        )
+        .to_series()
+        .to_list()
+    )
+    assert status.to_pylist() == expected
+    assert sum(m is not None for m in micros) > 2_000  # the corpus has valid ones too
+
+
+def test_timestamps_of_sliced_and_chunked_columns() -> None:
+    """Offsets into shared buffers, several chunks and all-null chunks are read right."""
+    strings = ["2026-01-01T00:00:00Z", None, "2026-01-01T01:00:00+01:00", "bad"]
+    column = pa.chunked_array(
+        [pa.array(strings).slice(1), pa.array([None, None], pa.string()), pa.array(strings[:1])]
+    )
+    parsed, status = ingest.decode._timestamps(column)
+    hour = 1767225600000000
+    assert parsed.cast(pa.int64()).to_pylist() == [None, hour, None, None, None, hour]
+    assert status.to_pylist() == [1, 0, 3, 1, 1, 0]

@@ -7,12 +7,13 @@
 //! Arrow copy, four compute kernels and a Python `bytes.join`; the decoder
 //! falls back to its per-message screen when this says no.
 //!
-//! The bulk parse itself (`events`) and the consumer's record unpacking
-//! (`records`) live here too, so that the lake writer's whole path from
+//! The bulk parse itself (`events`), the conversion of its timestamps
+//! (`timestamps`) and the consumer's record unpacking (`records`) live here too, so that the lake writer's whole path from
 //! fetched bytes to Arrow columns is one extension.
 
 mod events;
 mod records;
+mod timestamps;
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -59,5 +60,6 @@ fn _decode_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(join_plain, m)?)?;
     m.add_function(wrap_pyfunction!(records::unpack_records, m)?)?;
     m.add_function(wrap_pyfunction!(events::parse_messages, m)?)?;
+    m.add_function(wrap_pyfunction!(timestamps::parse_timestamps, m)?)?;
     Ok(())
 }
