@@ -47,7 +47,7 @@ from ingest.decode import decode
 from ingest.jsonl import input_files, iter_line_chunks
 from ingest.lake import EVENTS, hour_partition, write_parquet
 from ingest.schema import INPUT_SCHEMA
-from ingest.transform import partition_keys, to_lake
+from ingest.transform import hour_groups, to_lake
 
 START = datetime(2026, 11, 16, tzinfo=UTC)
 DAYS = 3.5
@@ -333,12 +333,9 @@ def write_lake(batches: Iterator[pl.DataFrame], lake: Path) -> tuple[int, Clock]
             ingested_at=ingested_at,
             keep_prompt_text=False,
         )
-        keys = partition_keys(table)
-        for (day, hour), rows in keys.with_row_index().group_by("date", "hour"):
-            folder = hour_partition(lake / EVENTS, str(day), int(hour))
-            write_parquet(
-                table.take(rows["index"].to_arrow()), folder / f"bench-{index:05d}.parquet"
-            )
+        for day, hour, rows in hour_groups(table):
+            folder = hour_partition(lake / EVENTS, day, hour)
+            write_parquet(rows, folder / f"bench-{index:05d}.parquet")
         n_events += batch.height
     return n_events, content
 

@@ -24,13 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ingest import lake
 from ingest.decode import INDEX, decode
 from ingest.jsonl import iter_line_chunks
-from ingest.schema import QUARANTINE_SCHEMA
-from ingest.transform import partition_keys, to_lake
+from ingest.schema import EVENT_STATISTICS, QUARANTINE_SCHEMA
+from ingest.transform import hour_groups, to_lake
 
 TOPIC = "file"
 PARTITION = 0
@@ -105,13 +104,10 @@ def _write_batch(
             ingested_at=stamp,
             keep_prompt_text=keep_prompt_text,
         )
-        keys = partition_keys(table)
-        for day, hour in keys.unique(maintain_order=True).iter_rows():
-            mask = pc.and_(
-                pc.equal(keys["date"].to_arrow(), day), pc.equal(keys["hour"].to_arrow(), hour)
-            )
+        for day, hour, rows in hour_groups(table):
             folder = lake.hour_partition(lake_dir / lake.EVENTS, day, hour)
-            written.append(lake.write_parquet(table.filter(mask), folder / f"{name}.parquet"))
+            path = folder / f"{name}.parquet"
+            written.append(lake.write_parquet(rows, path, statistics=EVENT_STATISTICS))
     if decoded.rejected:
         offsets = sorted(decoded.rejected)
         quarantine = pa.table(

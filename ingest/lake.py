@@ -54,10 +54,19 @@ def atomic_path(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def write_parquet(table: pa.Table, path: Path, *, compression: str = "zstd") -> Path:
-    """Write ``table`` to ``path`` durably and atomically (see module docstring)."""
+def write_parquet(
+    table: pa.Table,
+    path: Path,
+    *,
+    compression: str = "zstd",
+    statistics: bool | list[str] = True,
+) -> Path:
+    """Write ``table`` to ``path`` durably and atomically (see module docstring).
+
+    ``statistics``: the columns to keep min/max statistics of (True: all).
+    """
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression=compression)
+        pq.write_table(table, tmp, compression=compression, write_statistics=statistics)
     return path
 
 

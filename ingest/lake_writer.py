@@ -66,8 +66,8 @@ from distillwatch.processes import call_single_threaded
 from distillwatch.settings import Settings
 from ingest import kafka_io, lake
 from ingest.decode import INDEX, decode
-from ingest.schema import QUARANTINE_SCHEMA
-from ingest.transform import partition_keys, to_lake
+from ingest.schema import EVENT_STATISTICS, QUARANTINE_SCHEMA
+from ingest.transform import derive_content, hour_groups, with_provenance
 
 log = logging.getLogger(__name__)
 
@@ -164,18 +164,6 @@ def _cut(tp: Any, buf: _Buffer, first: int, last: int) -> _Batch:
     rejects = [r for r in buf.rejected if r[0] <= last]
     buf.rejected = [r for r in buf.rejected if r[0] > last]
     return _Batch(tp, first, last, batch, rejects)
-
-
-def _rows(table: pa.Table, rows: pl.Series) -> pa.Table:
-    """The given rows of ``table``, in order: a zero-copy slice when they are one run.
-
-    A batch of an ordered stream usually falls into its event hours as runs of
-    consecutive rows, which need no copy.
-    """
-    first, last = rows[0], rows[-1]
-    if last - first + 1 == len(rows) and rows.is_sorted():
-        return table.slice(first, len(rows))
-    return table.take(rows.to_arrow())
 
 
 class LakeWriter:
@@ -382,11 +370,11 @@ class LakeWriter:
         ts_us[idx] = accepted["ts"].dt.epoch("us").to_numpy()
         # Every chunk gets _offset, even one whose messages were all rejected,
         # so that a partition's chunks always concatenate.
-        accepted = accepted.with_columns(pl.Series("_offset", offsets[idx], dtype=pl.Int64))
+        rows = derive_content(accepted.drop(INDEX), keep_prompt_text=self.settings.keep_prompt_text)
         buf = self._buffers.setdefault(tp, _Buffer())
         buf.offsets.append(offsets)
         buf.ts_us.append(ts_us)
-        buf.accepted.append(accepted.drop(INDEX))
+        buf.accepted.append(rows.with_columns(pl.Series("_offset", offsets[idx], dtype=pl.Int64)))
         for index, reason in decoded.rejected.items():
             record = records[index]
             buf.rejected.append((record.offset, raws[index], reason))
@@ -418,9 +406,9 @@ class LakeWriter:
         tp, first, last, batch, rejects = cut.tp, cut.first, cut.last, cut.accepted, cut.rejects
         name = f"{tp.topic}+{tp.partition}+{first:020d}+{last:020d}"
         now = datetime.now(UTC)
-        plan: list[tuple[Path, pa.Table]] = []
+        plan: list[tuple[Path, pa.Table, bool | list[str]]] = []  # file, rows, statistics
         if batch.height:
-            table = to_lake(
+            table = with_provenance(
                 batch.drop("_offset"),
                 source_topic=tp.topic,
                 source_partition=tp.partition,
@@ -428,12 +416,9 @@ class LakeWriter:
                 ingested_at=now,
                 keep_prompt_text=self.settings.keep_prompt_text,
             )
-            keys = partition_keys(table)
-            for (date, hour), group in keys.with_row_index("_row").group_by(
-                ["date", "hour"], maintain_order=True
-            ):
-                folder = lake.hour_partition(self.lake_dir / lake.EVENTS, str(date), int(hour))
-                plan.append((folder / f"{name}.parquet", _rows(table, group["_row"])))
+            for day, hour, rows in hour_groups(table):
+                folder = lake.hour_partition(self.lake_dir / lake.EVENTS, day, hour)
+                plan.append((folder / f"{name}.parquet", rows, EVENT_STATISTICS))
         by_source = f"topic={tp.topic}/partition={tp.partition}"
         if rejects:
             quarantine = pa.table(
@@ -448,16 +433,16 @@ class LakeWriter:
                 schema=QUARANTINE_SCHEMA,
             )
             folder = self.lake_dir / lake.QUARANTINE / by_source
-            plan.append((folder / f"{name}.parquet", quarantine))
+            plan.append((folder / f"{name}.parquet", quarantine, True))
         log_file = self.lake_dir / lake.INGEST_LOG / by_source / f"{name}.json"
 
         inflight = self._state_dir / f"{name}.json"
-        files = [str(path) for path, _ in plan] + [str(log_file)]
+        files = [str(path) for path, *_ in plan] + [str(log_file)]
         lake.write_bytes(
             json.dumps({"first": first, "last": last, "files": files}).encode(), inflight
         )
-        for path, table in plan:
-            lake.write_parquet(table, path)
+        for path, table, statistics in plan:
+            lake.write_parquet(table, path, statistics=statistics)
         for offset, raw, reason in rejects:
             self._dlq.send(
                 self.settings.dead_letter_topic,
@@ -475,7 +460,7 @@ class LakeWriter:
             "consumed": last - first + 1,
             "accepted": batch.height,
             "rejected": len(rejects),
-            "files": [str(path.relative_to(self.lake_dir)) for path, _ in plan],
+            "files": [str(path.relative_to(self.lake_dir)) for path, *_ in plan],
             "written_at": now.isoformat(),
         }
         lake.write_bytes(json.dumps(summary, indent=1).encode(), log_file)
