@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from queue import Empty, Queue
 from typing import IO, TypeVar
@@ -81,7 +81,7 @@ class _Failed:
 _DONE = object()
 
 
-def read_ahead(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+def read_ahead(items: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
     """``items``, produced by a background thread up to ``depth`` items ahead of the consumer.
 
     For the pieces of a file (:func:`iter_blocks`): inflating and copying the

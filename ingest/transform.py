@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
+from distillwatch.handoff import put_table, take_bytes
 from features.content import with_content
 from ingest.decode import INDEX, decode
 from ingest.jsonl import split_lines
@@ -118,6 +121,20 @@ def piece_to_lake(
             keep_prompt_text=False,
         )
     return table, list(decoded.rejected.values()), len(lines)
+
+
+def handed_piece_to_lake(
+    piece: Path, out: Path, **options: Any
+) -> tuple[Path | None, list[str], int]:
+    """:func:`piece_to_lake` of a piece handed over as a file; its rows handed back as one.
+
+    The worker's side of :class:`distillwatch.handoff.Handoff`: the piece's
+    file is read and removed, the lake rows (if any) are written to ``out``
+    as Arrow IPC, for the caller's :func:`~distillwatch.handoff.take_table`.
+    ``options`` are those of :func:`piece_to_lake`.
+    """
+    table, rejected, lines = piece_to_lake(take_bytes(piece), **options)
+    return (None if table is None else put_table(table, out)), rejected, lines
 
 
 def hour_groups(table: pa.Table) -> Iterator[tuple[str, int, pa.Table]]:

@@ -37,21 +37,22 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pyarrow as pa
 
+from distillwatch.handoff import Handoff, take_table
 from distillwatch.processes import single_threaded
 from distillwatch.settings import Settings, get_settings
 from ingest.jsonl import input_files, iter_blocks, read_ahead
 from ingest.lake import write_bytes
 from ingest.schema import LAKE_SCHEMA
-from ingest.transform import piece_to_lake
+from ingest.transform import handed_piece_to_lake, piece_to_lake
 from models.exports import write_exports
 
 if TYPE_CHECKING:
@@ -115,12 +116,11 @@ def _jsonl_frames(
     (in :func:`detect`, scoring it), so reading and scoring overlap.
     """
     workers = settings.decode_workers or os.cpu_count() or 1
-    decode = partial(
-        piece_to_lake,
-        source=path.name,
-        ingested_at=_REPLAY_TIME,
-        max_message_bytes=settings.max_message_bytes,
-    )
+    options: dict[str, Any] = {
+        "source": path.name,
+        "ingested_at": _REPLAY_TIME,
+        "max_message_bytes": settings.max_message_bytes,
+    }
 
     def collect(result: tuple[pa.Table | None, list[str], int]) -> Iterator[pl.DataFrame]:
         table, rejected, lines = result
@@ -134,21 +134,32 @@ def _jsonl_frames(
             # line numbers in the file, not in the piece
             yield frame.with_columns(pl.col("source_offset") + first_line)
 
-    pieces = read_ahead(iter_blocks(path, CHUNK_BYTES))
     if workers == 1:
-        for piece in pieces:
-            yield from collect(decode(piece))
+        for piece in read_ahead(iter_blocks(path, CHUNK_BYTES)):
+            yield from collect(piece_to_lake(piece, **options))
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=single_threaded) as pool:
-        pending: deque[Future[tuple[pa.Table | None, list[str], int]]] = deque()
-        for piece in pieces:
-            pending.append(pool.submit(decode, piece))
+    # Pieces go to the workers, and their rows come back, as files in RAM: one
+    # copy each way instead of pickling through a pipe (distillwatch.handoff).
+    with (
+        Handoff() as handoff,
+        ProcessPoolExecutor(workers, mp_context=context, initializer=single_threaded) as pool,
+        closing(read_ahead(map(handoff.put_bytes, iter_blocks(path, CHUNK_BYTES)))) as handed,
+    ):
+        pending: deque[Future[tuple[Path | None, list[str], int]]] = deque()
+
+        def take() -> Iterator[pl.DataFrame]:
+            rows, rejected, lines = pending.popleft().result()
+            yield from collect((None if rows is None else take_table(rows), rejected, lines))
+
+        for file in handed:
+            rows = handoff.path(".arrow")
+            pending.append(pool.submit(handed_piece_to_lake, file, rows, **options))
             # bounded read-ahead: at most READ_AHEAD pieces per worker in flight
             while len(pending) > READ_AHEAD * workers:
-                yield from collect(pending.popleft().result())
+                yield from take()
         while pending:
-            yield from collect(pending.popleft().result())
+            yield from take()
 
 
 def _frames(summary: DetectSummary, settings: Settings) -> Generator[pl.DataFrame, None, None]:
