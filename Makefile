@@ -35,7 +35,10 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "chromium not installed: the report screenshot test will be skipped"
 
+# The native parser's own tests (ingest/native: against serde_json, the parser
+# it replaced) run with cargo, beside pytest.
 test: venv browser
+	cd ingest/native && cargo test --release --locked --quiet
 	$(PY) -m pytest -m "not slow" -p no:cacheprovider
 
 test-slow: venv

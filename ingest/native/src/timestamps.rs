@@ -65,7 +65,10 @@ pub fn micros(text: &[u8]) -> Result<i64, u8> {
     let mut at = 19;
     let mut fraction_us = 0;
     if text.get(at) == Some(&b'.') {
-        let run = text[at + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let run = text[at + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         if run == 0 {
             return Err(INVALID);
         }
@@ -99,8 +102,8 @@ pub fn micros(text: &[u8]) -> Result<i64, u8> {
     {
         return Err(INVALID);
     }
-    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
-        - offset_s;
+    let seconds =
+        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset_s;
     Ok(seconds * 1_000_000 + fraction_us)
 }
 
@@ -115,6 +118,14 @@ fn bytes<'a>(buffer: &'a PyBuffer<i8>, what: &str) -> PyResult<&'a [u8]> {
     // written: Arrow buffers are immutable) while `buffer` is borrowed.
     Ok(unsafe { std::slice::from_raw_parts(buffer.buf_ptr().cast(), buffer.len_bytes()) })
 }
+
+/// `(null_count, validity, micros, status)`: what [`parse_timestamps`] returns.
+type Converted<'py> = (
+    usize,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+);
 
 /// Convert the Arrow `string` array with buffers `validity` (None: all valid),
 /// `offsets` (int32) and `data` (None: no characters), of `length` rows from `offset`.
@@ -131,8 +142,11 @@ pub fn parse_timestamps<'py>(
     validity: Option<PyBuffer<i8>>,
     offsets: PyBuffer<i8>,
     data: Option<PyBuffer<i8>>,
-) -> PyResult<(usize, Bound<'py, PyBytes>, Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
-    let valid = validity.as_ref().map(|v| bytes(v, "validity")).transpose()?;
+) -> PyResult<Converted<'py>> {
+    let valid = validity
+        .as_ref()
+        .map(|v| bytes(v, "validity"))
+        .transpose()?;
     let offsets: Vec<usize> = bytes(&offsets, "offsets")?
         .chunks_exact(4)
         .map(|o| i32::from_ne_bytes([o[0], o[1], o[2], o[3]]) as usize)
@@ -188,8 +202,14 @@ mod tests {
     fn reads_offsets_fractions_and_leap_seconds() {
         assert_eq!(micros(b"1970-01-01T00:00:00Z"), Ok(0));
         assert_eq!(micros(b"1969-12-31T23:59:59.999999Z"), Ok(-1));
-        assert_eq!(micros(b"2026-01-01T00:00:00+05:30"), Ok(1_767_205_800_000_000));
-        assert_eq!(micros(b"2026-01-01t00:00:00.1234567z"), Ok(1_767_225_600_123_456));
+        assert_eq!(
+            micros(b"2026-01-01T00:00:00+05:30"),
+            Ok(1_767_205_800_000_000)
+        );
+        assert_eq!(
+            micros(b"2026-01-01t00:00:00.1234567z"),
+            Ok(1_767_225_600_123_456)
+        );
         assert_eq!(micros(b"2026-01-01T23:59:60Z"), Ok(1_767_312_000_000_000));
         assert_eq!(micros(b"2024-02-29T00:00:00Z"), Ok(1_709_164_800_000_000));
         assert_eq!(micros(b"0000-01-01T00:00:00Z"), Ok(-62_167_219_200_000_000));
