@@ -67,6 +67,9 @@ def single_threaded() -> None:
     The worker's allocators also keep freed memory (:func:`keep_freed_memory`).
     """
     os.environ["POLARS_MAX_THREADS"] = "1"
+    # numpy's OpenBLAS starts a thread per core at import, which nothing here
+    # uses, and whose spinning showed in profiles of the workers.
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
     keep_freed_memory()
     import pyarrow
 

@@ -58,3 +58,6 @@ def test_a_spawned_target_is_imported_after_its_pools_are_set() -> None:
         # The target's module is polars itself: imported first, it would keep its full pool.
         assert pool.submit(call_single_threaded, "polars:thread_pool_size").result() == 1
         assert pool.submit(call_single_threaded, "pyarrow:cpu_count").result() == 1
+        # numpy's OpenBLAS reads it at import: one thread, no idle spinning ones
+        blas = pool.submit(call_single_threaded, "os:getenv", "OPENBLAS_NUM_THREADS")
+        assert blas.result() == "1"
