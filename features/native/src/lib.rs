@@ -264,6 +264,12 @@ struct Signals {
 
 /// Byte index of the `n`-th character of `s` (its length if it has fewer).
 fn char_index(s: &str, n: usize) -> usize {
+    if s.len() <= n {
+        return s.len(); // no more characters than bytes: no need to count them
+    }
+    if s.is_ascii() {
+        return n;
+    }
     s.char_indices().nth(n).map_or(s.len(), |(i, _)| i)
 }
 
@@ -271,6 +277,12 @@ fn char_index(s: &str, n: usize) -> usize {
 fn last_chars(s: &str, n: usize) -> &str {
     if n == 0 {
         return "";
+    }
+    if s.len() <= n {
+        return s;
+    }
+    if s.is_ascii() {
+        return &s[s.len() - n..];
     }
     s.char_indices()
         .rev()
@@ -338,21 +350,24 @@ impl Engine {
     /// regex `(?:(?:[CJK]|[\w--[CJK]]+)\W*){1,N}$`, leftmost match.
     fn tail_tokens<'a>(&self, window: &'a str) -> &'a str {
         let n = self.sizes.template_tokens;
+        // The last `n` token starts, in a ring (`slot` is `count % n`, kept
+        // without a division per token).
         let mut starts = vec![0usize; n];
-        let (mut count, mut previous) = (0usize, 0u8);
+        let (mut count, mut slot, mut previous) = (0usize, 0usize, 0u8);
         for (i, c) in window.char_indices() {
             let k = self.classes.of(c);
             let joins_previous = k & CJK == 0 && previous & WORD != 0 && previous & CJK == 0;
             if k & WORD != 0 && !joins_previous {
-                starts[count % n] = i;
+                starts[slot] = i;
                 count += 1;
+                slot = if slot + 1 == n { 0 } else { slot + 1 };
             }
             previous = k;
         }
         match count {
             0 => "",
             c if c < n => &window[starts[0]..],
-            c => &window[starts[c % n]..],
+            _ => &window[starts[slot]..],
         }
     }
 
