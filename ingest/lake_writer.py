@@ -414,7 +414,6 @@ class LakeWriter:
                 source_partition=tp.partition,
                 source_offsets=batch["_offset"],
                 ingested_at=now,
-                keep_prompt_text=self.settings.keep_prompt_text,
             )
             for day, hour, rows in hour_groups(table):
                 folder = lake.hour_partition(self.lake_dir / lake.EVENTS, day, hour)

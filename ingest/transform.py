@@ -48,7 +48,6 @@ def to_lake(
         source_partition=source_partition,
         source_offsets=source_offsets,
         ingested_at=ingested_at,
-        keep_prompt_text=keep_prompt_text,
     )
 
 
@@ -74,10 +73,10 @@ def with_provenance(
     source_partition: int,
     source_offsets: pl.Series,
     ingested_at: datetime,
-    keep_prompt_text: bool,
 ) -> pa.Table:
-    """Rows of :func:`derive_content` with their source and ingest time, in the lake schema."""
-    schema = lake_schema(keep_prompt_text)
+    """Rows of :func:`derive_content` with their source and ingest time, in the lake schema
+    (the one with the prompt text when the rows still hold it)."""
+    schema = lake_schema(keep_prompt_text=set(TEXT_FIELDS) <= set(rows.columns))
     frame = rows.with_columns(
         pl.lit(source_topic, pl.String).alias("source_topic"),
         pl.lit(source_partition, pl.Int32).alias("source_partition"),
