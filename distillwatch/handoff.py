@@ -9,8 +9,9 @@ RAM-backed file system and read back, the same bytes cost it 0.8 s: one copy
 each way, no pickling, and the Arrow rows are memory-mapped, not copied.
 
 A :class:`Handoff` owns one private folder (under ``/dev/shm`` where there
-is one, else the temporary folder) and removes it, with anything left in it,
-when closed. A file is removed by whoever takes it (:func:`take_bytes`,
+is one with room for what will be in flight, else the temporary folder: a
+container's ``/dev/shm`` is often only 64 MB) and removes it, with anything
+left in it, when closed. A file is removed by whoever takes it (:func:`take_bytes`,
 :func:`take_table`), so at most the pieces in flight hold memory. A process
 killed with SIGKILL leaves its folder behind; its name says whose it was.
 
@@ -36,10 +37,17 @@ _RAM = Path("/dev/shm")
 
 
 class Handoff:
-    """A private folder for files handed between processes (see module docstring)."""
+    """A private folder for files handed between processes (see module docstring).
 
-    def __init__(self) -> None:
-        parent = _RAM if _RAM.is_dir() and os.access(_RAM, os.W_OK) else None
+    Parameters
+    ----------
+    room
+        Bytes that may be in the folder at once: ``/dev/shm`` is used only
+        when it has twice that free.
+    """
+
+    def __init__(self, room: int) -> None:
+        parent = _RAM if _has_room(_RAM, 2 * room) else None
         self.root = Path(tempfile.mkdtemp(prefix=f"distillwatch-{os.getpid()}-", dir=parent))
         self._names = itertools.count()
 
@@ -62,6 +70,15 @@ class Handoff:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _has_room(folder: Path, size: int) -> bool:
+    """Whether ``folder`` is a writable folder with ``size`` bytes free."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK) and stats.f_bavail * stats.f_frsize >= size
 
 
 def take_bytes(path: Path) -> bytes:

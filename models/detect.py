@@ -142,7 +142,7 @@ def _jsonl_frames(
     # Pieces go to the workers, and their rows come back, as files in RAM: one
     # copy each way instead of pickling through a pipe (distillwatch.handoff).
     with (
-        Handoff() as handoff,
+        Handoff(room=(READ_AHEAD * workers + 2) * 2 * CHUNK_BYTES) as handoff,
         ProcessPoolExecutor(workers, mp_context=context, initializer=single_threaded) as pool,
         closing(read_ahead(map(handoff.put_bytes, iter_blocks(path, CHUNK_BYTES)))) as handed,
     ):
