@@ -201,7 +201,9 @@ def _timestamps(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, pa.ChunkedArr
     without an offset, 3 anything else) gives the reason.
     """
     times, statuses = [], []
-    for chunk in column.chunks:
+    # the native pass reads 32-bit offsets
+    strings = column if column.type == pa.string() else column.cast(pa.string())
+    for chunk in strings.chunks:
         validity, offsets, data = chunk.buffers()
         nulls, valid, micros, status = parse_timestamps(
             len(chunk), chunk.offset, validity, offsets, data

@@ -5,9 +5,10 @@ append it to a per-partition buffer, write every buffer that reached a batch
 boundary, commit, repeat; stop cleanly on SIGTERM/SIGINT. Polling and commits
 stay in the calling thread (kafka-python clients are not thread-safe). Two
 worker threads form a pipeline behind it, each at most two items behind the
-one before: a *decoder* decodes polled records into per-partition buffers and
-cuts complete batches, and a *file writer* writes each batch (content signals,
-Parquet, quarantine, dead letters, log) and queues its commit. Both spend most
+one before: a *decoder* decodes polled records, derives their content signals
+(dropping the prompt text unless it is kept) into per-partition buffers and
+cuts complete batches, and a *file writer* writes each batch (Parquet,
+quarantine, dead letters, log) and queues its commit. Both spend most
 of their time in Arrow and polars, outside the GIL, so polling, decoding and
 writing overlap on several cores.
 

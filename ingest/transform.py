@@ -74,8 +74,10 @@ def with_provenance(
     source_offsets: pl.Series,
     ingested_at: datetime,
 ) -> pa.Table:
-    """Rows of :func:`derive_content` with their source and ingest time, in the lake schema
-    (the one with the prompt text when the rows still hold it)."""
+    """Rows of :func:`derive_content` with their source and ingest time, in the lake schema.
+
+    The schema with the prompt text when the rows still hold it, else the plain one.
+    """
     schema = lake_schema(keep_prompt_text=set(TEXT_FIELDS) <= set(rows.columns))
     frame = rows.with_columns(
         pl.lit(source_topic, pl.String).alias("source_topic"),
@@ -136,11 +138,14 @@ def handed_piece_to_lake(
     return (None if table is None else put_table(table, out)), rejected, lines
 
 
-def hour_groups(table: pa.Table) -> Iterator[tuple[str, int, pa.Table]]:
-    """The rows of each event hour (UTC) of lake rows ``table``: its date (YYYY-MM-DD), hour
-    and rows, in the order of each hour's first row.
+_HOUR_US = 3_600_000_000
 
-    An hour's rows keep their order, as a zero-copy slice when they are
+
+def hour_groups(table: pa.Table) -> Iterator[tuple[str, int, pa.Table]]:
+    """Lake rows ``table`` split by event hour (UTC): each hour's date, hour and rows.
+
+    The date is YYYY-MM-DD; hours come in the order of their first row. An
+    hour's rows keep their order, as a zero-copy slice when they are
     consecutive: a batch of an ordered stream usually falls into its hours as
     such runs. Rows are grouped by the hour's number since the epoch, and only
     each hour's start is formatted, not every row's time.
@@ -153,9 +158,6 @@ def hour_groups(table: pa.Table) -> Iterator[tuple[str, int, pa.Table]]:
     days, hours = starts.dt.strftime("%Y-%m-%d").to_list(), starts.dt.hour().to_list()
     for day, hour, members in zip(days, hours, groups["row"], strict=True):
         yield day, hour, _rows(table, members)
-
-
-_HOUR_US = 3_600_000_000
 
 
 def _rows(table: pa.Table, rows: pl.Series) -> pa.Table:

@@ -373,3 +373,5 @@ def test_timestamps_of_sliced_and_chunked_columns() -> None:
     hour = 1767225600000000
     assert parsed.cast(pa.int64()).to_pylist() == [None, hour, None, None, None, hour]
     assert status.to_pylist() == [1, 0, 3, 1, 1, 0]
+    large = ingest.decode._timestamps(pa.chunked_array([pa.array(strings, pa.large_string())]))
+    assert large[0].cast(pa.int64()).to_pylist() == [hour, None, hour, None]
