@@ -46,7 +46,7 @@ from features.windows import window_aggregations, window_key
 from ingest.decode import decode
 from ingest.jsonl import input_files, iter_line_chunks
 from ingest.lake import EVENTS, hour_partition, write_parquet
-from ingest.schema import INPUT_SCHEMA
+from ingest.schema import EVENT_ENCODING, INPUT_SCHEMA
 from ingest.transform import hour_groups, to_lake
 
 START = datetime(2026, 11, 16, tzinfo=UTC)
@@ -335,7 +335,7 @@ def write_lake(batches: Iterator[pl.DataFrame], lake: Path) -> tuple[int, Clock]
         )
         for day, hour, rows in hour_groups(table):
             folder = hour_partition(lake / EVENTS, day, hour)
-            write_parquet(rows, folder / f"bench-{index:05d}.parquet")
+            write_parquet(rows, folder / f"bench-{index:05d}.parquet", encoding=EVENT_ENCODING)
         n_events += batch.height
     return n_events, content
 

@@ -28,7 +28,7 @@ import pyarrow as pa
 from ingest import lake
 from ingest.decode import INDEX, decode
 from ingest.jsonl import iter_line_chunks
-from ingest.schema import EVENT_STATISTICS, QUARANTINE_SCHEMA
+from ingest.schema import EVENT_ENCODING, QUARANTINE_SCHEMA
 from ingest.transform import hour_groups, to_lake
 
 TOPIC = "file"
@@ -107,7 +107,7 @@ def _write_batch(
         for day, hour, rows in hour_groups(table):
             folder = lake.hour_partition(lake_dir / lake.EVENTS, day, hour)
             path = folder / f"{name}.parquet"
-            written.append(lake.write_parquet(rows, path, statistics=EVENT_STATISTICS))
+            written.append(lake.write_parquet(rows, path, encoding=EVENT_ENCODING))
     if decoded.rejected:
         offsets = sorted(decoded.rejected)
         quarantine = pa.table(

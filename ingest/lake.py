@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,19 +55,33 @@ def atomic_path(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class Encoding:
+    """Per-column Parquet choices for one kind of lake file (the default: Arrow's own)."""
+
+    #: The columns that get min/max statistics; None: all of them.
+    statistics: Collection[str] | None = None
+    #: The columns written without a dictionary (all others get one).
+    plain: Collection[str] = ()
+
+    def options(self, columns: list[str]) -> dict[str, bool | list[str]]:
+        """``pyarrow.parquet.write_table`` keyword arguments for a table of ``columns``."""
+        statistics = True if self.statistics is None else list(self.statistics)
+        dictionary = [c for c in columns if c not in self.plain] if self.plain else True
+        return {"write_statistics": statistics, "use_dictionary": dictionary}
+
+
 def write_parquet(
     table: pa.Table,
     path: Path,
     *,
     compression: str = "zstd",
-    statistics: bool | list[str] = True,
+    encoding: Encoding = Encoding(),
 ) -> Path:
-    """Write ``table`` to ``path`` durably and atomically (see module docstring).
-
-    ``statistics``: the columns to keep min/max statistics of (True: all).
-    """
+    """Write ``table`` to ``path`` durably and atomically (see module docstring)."""
+    options = encoding.options(table.column_names)
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression=compression, write_statistics=statistics)
+        pq.write_table(table, tmp, compression=compression, **options)
     return path
 
 

@@ -67,7 +67,7 @@ from distillwatch.processes import call_single_threaded
 from distillwatch.settings import Settings
 from ingest import kafka_io, lake
 from ingest.decode import INDEX, decode
-from ingest.schema import EVENT_STATISTICS, QUARANTINE_SCHEMA
+from ingest.schema import EVENT_ENCODING, QUARANTINE_SCHEMA
 from ingest.transform import derive_content, hour_groups, with_provenance
 
 log = logging.getLogger(__name__)
@@ -407,7 +407,7 @@ class LakeWriter:
         tp, first, last, batch, rejects = cut.tp, cut.first, cut.last, cut.accepted, cut.rejects
         name = f"{tp.topic}+{tp.partition}+{first:020d}+{last:020d}"
         now = datetime.now(UTC)
-        plan: list[tuple[Path, pa.Table, bool | list[str]]] = []  # file, rows, statistics
+        plan: list[tuple[Path, pa.Table, lake.Encoding]] = []  # file, rows, encoding
         if batch.height:
             table = with_provenance(
                 batch.drop("_offset"),
@@ -418,7 +418,7 @@ class LakeWriter:
             )
             for day, hour, rows in hour_groups(table):
                 folder = lake.hour_partition(self.lake_dir / lake.EVENTS, day, hour)
-                plan.append((folder / f"{name}.parquet", rows, EVENT_STATISTICS))
+                plan.append((folder / f"{name}.parquet", rows, EVENT_ENCODING))
         by_source = f"topic={tp.topic}/partition={tp.partition}"
         if rejects:
             quarantine = pa.table(
@@ -433,7 +433,7 @@ class LakeWriter:
                 schema=QUARANTINE_SCHEMA,
             )
             folder = self.lake_dir / lake.QUARANTINE / by_source
-            plan.append((folder / f"{name}.parquet", quarantine, True))
+            plan.append((folder / f"{name}.parquet", quarantine, lake.Encoding()))
         log_file = self.lake_dir / lake.INGEST_LOG / by_source / f"{name}.json"
 
         inflight = self._state_dir / f"{name}.json"
@@ -441,8 +441,8 @@ class LakeWriter:
         lake.write_bytes(
             json.dumps({"first": first, "last": last, "files": files}).encode(), inflight
         )
-        for path, table, statistics in plan:
-            lake.write_parquet(table, path, statistics=statistics)
+        for path, table, encoding in plan:
+            lake.write_parquet(table, path, encoding=encoding)
         for offset, raw, reason in rejects:
             self._dlq.send(
                 self.settings.dead_letter_topic,

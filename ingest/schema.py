@@ -12,6 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from features.content import CONTENT_SCHEMA
+from ingest.lake import Encoding
 
 SCHEMA_VERSION = 1
 
@@ -98,12 +99,38 @@ LAKE_SCHEMA = pa.schema(
     + list(PROVENANCE_SCHEMA)
 )
 
-#: The columns of lake event files that carry Parquet min/max statistics: those
-#: whose values cluster within a file (event and ingest time, source offsets),
-#: where statistics let DuckDB and polars skip row groups. Over columns whose
-#: every file spans nearly all values (account ids, models, hashes) they prune
-#: nothing and cost the writer about 15 % of its Parquet time.
-EVENT_STATISTICS = ["ts", "source_partition", "source_offset", "ingested_at"]
+#: Parquet encoding of lake event files.
+#:
+#: Min/max statistics only on the columns whose values cluster within a file
+#: (event and ingest time, source offsets), where they let DuckDB and polars
+#: skip row groups. Over columns whose every file spans nearly all values
+#: (account ids, models, hashes) they prune nothing and cost the writer about
+#: 15 % of its Parquet time.
+#:
+#: Dictionaries on every column but those whose values are nearly all distinct
+#: within a file (ids, times, counts, hashes, fingerprints, offsets, the prompt
+#: text when kept): there a dictionary holds every value once more and Arrow
+#: gives up on it only after building it. On the ``small`` preset's files
+#: (~2,500 rows) this writes 11 % fewer bytes with 13 % less Parquet CPU than
+#: dictionaries everywhere.
+EVENT_ENCODING = Encoding(
+    statistics=["ts", "source_partition", "source_offset", "ingested_at"],
+    plain=[
+        "event_id",
+        "ts",
+        "prompt",
+        "prompt_tokens",
+        "completion_tokens",
+        "latency_ms",
+        "prompt_simhash",
+        "prompt_chars",
+        "prompt_hash",
+        "template_sig",
+        "template_tail_sig",
+        "prompt_lsh",
+        "source_offset",
+    ],
+)
 
 #: The lake schema when the ``keep_prompt_text`` setting is on.
 LAKE_SCHEMA_WITH_TEXT = pa.schema(

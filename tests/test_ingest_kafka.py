@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from kafka import KafkaConsumer
 from kafka.structs import OffsetAndMetadata, TopicPartition
@@ -21,7 +22,7 @@ from ingest import kafka_io
 from ingest.lake_writer import LakeWriter, run_writers
 from ingest.local_broker import LocalBroker
 from ingest.producer import publish
-from ingest.schema import LAKE_SCHEMA
+from ingest.schema import EVENT_ENCODING, LAKE_SCHEMA
 from tests.events import make_lines
 from tests.test_ingest_decode import _mutate
 
@@ -30,6 +31,20 @@ pytestmark = pytest.mark.kafka
 
 def _events(lake: Path) -> pl.DataFrame:
     return pl.read_parquet(lake / "events", hive_partitioning=True)
+
+
+def _assert_encoding(path: Path) -> None:
+    """The file follows EVENT_ENCODING: statistics and dictionaries where it says."""
+    row_group = pq.ParquetFile(path).metadata.row_group(0)
+    columns = {
+        row_group.column(i).path_in_schema: row_group.column(i)
+        for i in range(row_group.num_columns)
+    }
+    assert columns["ts"].is_stats_set and not columns["account_id"].is_stats_set
+    assert set(EVENT_ENCODING.statistics or ()) == {c for c, m in columns.items() if m.is_stats_set}
+    assert columns["account_id"].has_dictionary_page
+    assert not columns["event_id"].has_dictionary_page
+    assert not columns["prompt_hash"].has_dictionary_page
 
 
 def _writer_cmd(topic: str, lake: Path, *extra: str) -> list[str]:
@@ -71,6 +86,7 @@ def test_produce_then_ingest_lands_every_event_once(
         assert list(schema) == LAKE_SCHEMA.names
         assert "prompt" not in schema
         assert path.name.startswith(f"{topic}+")
+        _assert_encoding(path)
     # No batch larger than flush_records: boundaries come from record counts.
     logs = list((tmp_path / "ingest_log").rglob("*.json"))
     sizes = [json.loads(p.read_text())["consumed"] for p in logs]
