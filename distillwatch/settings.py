@@ -99,6 +99,10 @@ class Settings:
     flush_records: int = 50_000
     #: ... or once the event time it spans reaches this many seconds.
     flush_event_seconds: int = 6 * 3600
+    #: ... or, partial, once no record arrived for this many seconds (the stream
+    #: paused: what is buffered becomes visible in the lake). A writer draining
+    #: a topic (``--until-idle``) writes its tail as soon as it has caught up.
+    idle_flush_s: float = 2.0
     #: Consumer group session timeout: how soon a crashed member's partitions move on.
     kafka_session_timeout_ms: int = 10_000
     #: Records fetched per poll.

@@ -32,7 +32,8 @@ them again, so no event is lost or duplicated, whatever the batch boundaries of
 the new run. Boundaries are a function of the records only: a batch closes at
 ``flush_records`` records, or before the record that would make its event-time
 span exceed ``flush_event_seconds``. Partial batches are written only when the
-writer stops, loses a partition, or the stream is idle.
+writer stops, loses a partition, or the stream is idle (``idle_flush_s`` without
+records; when draining with ``until_idle_s``, as soon as the writer has caught up).
 """
 
 from __future__ import annotations
@@ -251,7 +252,12 @@ class LakeWriter:
                     self._submit(polled)
                     if on_progress is not None:
                         on_progress(self.counts)
-                elif self._buffers and now - last_data > 2.0:
+                elif self._buffers and (
+                    now - last_data > self.settings.idle_flush_s
+                    or (until_idle_s is not None and self._lag() == 0)
+                ):
+                    # Draining, a writer that has caught up holds the topic's
+                    # tail: no point waiting for the pause to last.
                     self._write_remaining(list(self._buffers))
                 self._commit_ready()
                 if now - last_log >= self.settings.log_interval_s:

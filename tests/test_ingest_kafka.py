@@ -93,6 +93,24 @@ def test_produce_then_ingest_lands_every_event_once(
     assert max(sizes) <= 700 and sum(sizes) == n
 
 
+def test_a_draining_writer_writes_its_tail_once_caught_up(
+    kafka_settings: Settings, topic: str, tmp_path: Path
+) -> None:
+    n = 1000
+    assert publish(kafka_settings, topic, [make_lines(n)]) == n
+    settings = Settings.from_env(
+        kafka_bootstrap=kafka_settings.bootstrap_servers,
+        idle_flush_s=3600,  # the pause rule alone would hold the tail until exit
+        ingest_group=f"g-{topic}",
+    )
+    counts = LakeWriter(settings, topic, tmp_path).run(until_idle_s=8)
+    ended = time.monotonic()
+    assert counts.accepted == n
+    # Every partition's batch is partial (far below flush_records); they were
+    # written once the writer had caught up, not when it stopped, 8 s later.
+    assert counts.last_write_at is not None and ended - counts.last_write_at > 4
+
+
 def test_bad_input_is_quarantined_and_dead_lettered(
     kafka_settings: Settings,
     topic: str,
