@@ -33,6 +33,13 @@ def _events(lake: Path) -> pl.DataFrame:
     return pl.read_parquet(lake / "events", hive_partitioning=True)
 
 
+def _writer_settings(kafka_settings: Settings, topic: str, **overrides: object) -> Settings:
+    """Settings for a writer of ``topic`` on the session's broker, in a group of its own."""
+    return Settings.from_env(
+        kafka_bootstrap=kafka_settings.bootstrap_servers, ingest_group=f"g-{topic}", **overrides
+    )
+
+
 def _assert_encoding(path: Path) -> None:
     """The file follows EVENT_ENCODING: statistics and dictionaries where it says."""
     row_group = pq.ParquetFile(path).metadata.row_group(0)
@@ -66,11 +73,7 @@ def test_produce_then_ingest_lands_every_event_once(
 ) -> None:
     n = 3000
     assert publish(kafka_settings, topic, [make_lines(n)]) == n
-    settings = Settings.from_env(
-        kafka_bootstrap=kafka_settings.bootstrap_servers,
-        flush_records=700,
-        ingest_group=f"g-{topic}",
-    )
+    settings = _writer_settings(kafka_settings, topic, flush_records=700)
     counts = LakeWriter(settings, topic, tmp_path).run(until_idle_s=3)
     assert (counts.consumed, counts.accepted, counts.rejected) == (n, n, 0)
 
@@ -98,10 +101,10 @@ def test_a_draining_writer_writes_its_tail_once_caught_up(
 ) -> None:
     n = 1000
     assert publish(kafka_settings, topic, [make_lines(n)]) == n
-    settings = Settings.from_env(
-        kafka_bootstrap=kafka_settings.bootstrap_servers,
+    settings = _writer_settings(
+        kafka_settings,
+        topic,
         idle_flush_s=3600,  # the pause rule alone would hold the tail until exit
-        ingest_group=f"g-{topic}",
     )
     counts = LakeWriter(settings, topic, tmp_path).run(until_idle_s=8)
     ended = time.monotonic()
@@ -123,9 +126,9 @@ def test_bad_input_is_quarantined_and_dead_lettered(
     oversized = b'{"event_id":"big","pad":"' + b"x" * 70_000 + b'"}'
     messages = [raw for raw, _ in bad_examples] + good_examples + fuzzed + [oversized]
     publish(kafka_settings, topic, [messages])
-    settings = Settings.from_env(
-        kafka_bootstrap=kafka_settings.bootstrap_servers,
-        ingest_group=f"g-{topic}",
+    settings = _writer_settings(
+        kafka_settings,
+        topic,
         dead_letter_topic=f"{topic}.dlq",
         # Small polls: some hold only rejected messages, which must not upset
         # the partition's buffer when later polls bring accepted ones.
@@ -158,11 +161,7 @@ def test_bad_input_is_quarantined_and_dead_lettered(
 
 def test_keep_prompt_text_setting(kafka_settings: Settings, topic: str, tmp_path: Path) -> None:
     publish(kafka_settings, topic, [make_lines(50)])
-    settings = Settings.from_env(
-        kafka_bootstrap=kafka_settings.bootstrap_servers,
-        ingest_group=f"g-{topic}",
-        keep_prompt_text=True,
-    )
+    settings = _writer_settings(kafka_settings, topic, keep_prompt_text=True)
     LakeWriter(settings, topic, tmp_path).run(until_idle_s=2)
     events = _events(tmp_path)
     assert events["prompt"].null_count() == 0
@@ -310,9 +309,7 @@ def test_idle_check_counts_the_lag_of_partitions_others_hold(
     """
     n = 2000
     publish(kafka_settings, topic, [make_lines(n)])
-    settings = Settings.from_env(
-        kafka_bootstrap=kafka_settings.bootstrap_servers, ingest_group=f"g-{topic}"
-    )
+    settings = _writer_settings(kafka_settings, topic)
     writer = LakeWriter(settings, topic, Path("unused"))
     consumer = kafka_io.consumer(settings, settings.ingest_group)
     writer._consumer = consumer
@@ -335,11 +332,7 @@ def test_several_writer_processes_share_the_partitions(
     """Two writer processes of one group land every event exactly once between them."""
     n = 4000
     publish(kafka_settings, topic, [make_lines(n)])
-    settings = Settings.from_env(
-        kafka_bootstrap=kafka_settings.bootstrap_servers,
-        flush_records=600,
-        ingest_group=f"g-{topic}",
-    )
+    settings = _writer_settings(kafka_settings, topic, flush_records=600)
     seen: list[int] = []
     counts = run_writers(
         settings, topic, tmp_path, workers=2, until_idle_s=3, on_progress=seen.append
