@@ -49,10 +49,11 @@ else:
     from models.detect import detect
     n = detect(Path(sys.argv[2]), Path(sys.argv[3])).lines
 elapsed, cpu = time.perf_counter() - started, cpu_seconds()
-if sys.argv[1] == "read":
-    events.write_parquet(sys.argv[3])  # the input of (c), after the clock stopped
 rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+if sys.argv[1] == "read":
+    # the input of (c), written after the clock and the memory peak were read
+    events.write_parquet(sys.argv[3])
 print(json.dumps({
     "events": n, "seconds": elapsed, "cpu_seconds": cpu,
     "peak_rss_mb": rss_mb, "worker_rss_mb": workers_mb,
