@@ -31,15 +31,6 @@ _CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 
-
-def cpu_seconds():
-    # this process and its reaped decode workers
-    return sum(
-        usage.ru_utime + usage.ru_stime
-        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    )
-
-
 started = time.perf_counter()
 if sys.argv[1] == "read":
     from models.detect import read_events
@@ -48,9 +39,11 @@ if sys.argv[1] == "read":
 else:
     from models.detect import detect
     n = detect(Path(sys.argv[2]), Path(sys.argv[3])).lines
-elapsed, cpu = time.perf_counter() - started, cpu_seconds()
-rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+elapsed = time.perf_counter() - started
+# this process and its reaped decode workers, read once
+main, workers = map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+cpu = sum(usage.ru_utime + usage.ru_stime for usage in (main, workers))
+rss_mb, workers_mb = main.ru_maxrss / 1024, workers.ru_maxrss / 1024
 if sys.argv[1] == "read":
     # the input of (c), written after the clock and the memory peak were read
     events.write_parquet(sys.argv[3])
