@@ -216,17 +216,18 @@ def _edges(observations: pl.DataFrame) -> pl.DataFrame:
         RING_NEIGHBOURS,
         _CODE_BITS,
     )
-    code = pl.col("pair")
     mask = (1 << _CODE_BITS) - 1
-    return pl.DataFrame({"pair": key}).select(
-        (code // (1 << (2 * _CODE_BITS))).cast(pl.UInt8).alias("kind"),
-        ((code // (1 << _CODE_BITS)) & mask).cast(pl.UInt32).alias("account_a"),
-        (code & mask).cast(pl.UInt32).alias("account_b"),
-        pl.Series("weight", weight),
-        pl.Series("first_seen", first).cast(_TS),
-        pl.Series("last_seen", last).cast(_TS),
-        pl.Series("n_shared", n_shared),
-    )
+    return pl.DataFrame(
+        {
+            "kind": (key >> (2 * _CODE_BITS)).astype(np.uint8),
+            "account_a": ((key >> _CODE_BITS) & mask).astype(np.uint32),
+            "account_b": (key & mask).astype(np.uint32),
+            "weight": weight,
+            "first_seen": first,
+            "last_seen": last,
+            "n_shared": n_shared,
+        }
+    ).with_columns(pl.col("first_seen", "last_seen").cast(_TS))
 
 
 #: Batches of at most this many events pair all their link kinds in one pass.

@@ -531,7 +531,8 @@ class OnlineScorer:
             return
         reused, edges = self._tracker.reuse(payments)
         self._reused.update(reused)
-        self._tracker.ties.add(edges, self._state.find)
+        if edges.height:  # most windows reuse no card: skip the polars passes of an empty add
+            self._tracker.ties.add(edges, self._state.find)
 
     # -- campaigns ---------------------------------------------------------------------------
     def _value_ties(self, end_us: int) -> Callable[[], pl.DataFrame]:
@@ -564,10 +565,14 @@ class OnlineScorer:
         end = _dt(end_us)
         ties, rows = self._tracker.ties, self._state.find
         ties.add_tied(value_ties, rows)
+        assert self._next_sync is not None
+        if not (final or end_us >= self._next_sync):
+            return
+        # Trimmed to the span only when measured: a pass over every slot held,
+        # at each step, cost more than the measurement itself.
         span_start = end - self.config.sync_span
         self._sync_bins = self._sync_bins.filter(pl.col("ts") >= span_start)
-        assert self._next_sync is not None
-        if (final or end_us >= self._next_sync) and self._sync_bins.height:
+        if self._sync_bins.height:
             self._next_sync = end_us + int(self.config.sync_every.total_seconds() * _US)
             assert self._start_us is not None
             first = max(span_start, _dt(self._start_us))
@@ -676,11 +681,14 @@ class OnlineScorer:
         """Keep the payment fingerprints shared by two or more core members of flagged campaigns."""
         campaigns = self._campaigns
         holders: dict[tuple[int, str], list[str]] = {}
-        for row, g in zip(core_rows, core_group, strict=True):
+        # Core members of flagged campaigns only, picked in numpy: most core
+        # members at most steps belong to groups that do not score as campaigns.
+        flagged = campaigns.scores[core_group] >= scoring.FLAG_THRESHOLD
+        for row, g in zip(core_rows[flagged].tolist(), core_group[flagged].tolist(), strict=True):
             account = self._state.ids[row]
             card = self._identity.get(account, (None, None, None))[0]
-            if card and campaigns.scores[g] >= scoring.FLAG_THRESHOLD:
-                holders.setdefault((int(g), card), []).append(account)
+            if card:
+                holders.setdefault((g, card), []).append(account)
         self._tracker.remember_infrastructure(
             {
                 card: (campaigns.ids[g], accounts)
