@@ -86,8 +86,8 @@ def main() -> None:
             f"CPU {result['cpu_seconds']:.1f} s, peak RSS {result['peak_rss_mb']:,.0f} MB"
         )
     print(
-        f"detect / read+parse: {reference['seconds'] / run['seconds']:.2f}x; "
-        f"detect end to end / on parsed input: {run['seconds'] / scoring['seconds']:.2f}x "
+        f"detect's speed / read+parse's: {reference['seconds'] / run['seconds']:.2f}x; "
+        f"end-to-end time / parsed-input time: {run['seconds'] / scoring['seconds']:.2f}x "
         f"(child wall {wall:.1f} s)"
     )
     # Decoding runs in worker processes; their peak counts on top of the main one.
