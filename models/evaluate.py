@@ -15,6 +15,15 @@ Metrics:
 * time to detect: per campaign, its earliest ``first_flagged_at`` minus its
   ``campaign_start``; per flagged campaign account, its ``first_flagged_at``
   minus its first event (``first_seen`` of the export); medians in minutes.
+* detection latency once a campaign shows: per campaign, its earliest
+  ``first_flagged_at`` minus the later of its ``campaign_start`` and its first
+  request (the earliest ``first_seen`` of its flagged accounts). A campaign's
+  labelled start is when its operator begins, but its accounts may send their
+  first request much later (a single whale account, a few logit harvesters):
+  no detector sees anything before that request, so the time to detect has a
+  floor set by the campaign, and this latency is the detector's share of it.
+  The export knows no unflagged account's events, so a campaign whose
+  unflagged members sent earlier shows a latency shorter than its true one.
 
 Flagged accounts missing from the labels count as false positives.
 """
@@ -75,6 +84,13 @@ def _median(values: pl.Series) -> float | None:
     return None if clean.is_empty() else float(clean.median())  # type: ignore[arg-type]
 
 
+def _first_request(joined: pl.DataFrame) -> list[pl.Expr]:
+    """A campaign's first request as far as the export shows it (null without ``first_seen``)."""
+    if "first_seen" not in joined.columns:
+        return [pl.lit(None, pl.Datetime("us", "UTC")).alias("first_request")]
+    return [pl.col("first_seen").filter(pl.col("flagged")).min().alias("first_request")]
+
+
 def evaluate(labels: Path, flags: Path, min_tier: str = "low") -> dict[str, Any]:
     """Compare a flagged-accounts export with the labels; return every metric as a dict.
 
@@ -126,11 +142,16 @@ def evaluate(labels: Path, flags: Path, min_tier: str = "low") -> dict[str, Any]
             pl.col("flagged").sum().alias("flagged"),
             pl.col("campaign_start").min(),
             pl.col("first_flagged_at").min().alias("first_flag"),
+            *_first_request(joined),
         )
         .with_columns(
             (pl.col("flagged") / pl.col("accounts")).alias("recall"),
             _minutes(pl.col("first_flag") - pl.col("campaign_start")).alias("minutes_to_detect"),
+            _minutes(
+                pl.col("first_flag") - pl.max_horizontal("campaign_start", "first_request")
+            ).alias("minutes_after_first_request"),
         )
+        .drop("first_request")
         .sort("campaign_id")
     )
     by_type = (
@@ -172,6 +193,9 @@ def evaluate(labels: Path, flags: Path, min_tier: str = "low") -> dict[str, Any]
         "populations": populations.to_dicts(),
         "time_to_detect_minutes": {
             "campaign_median": _median(campaigns["minutes_to_detect"]),
+            "campaign_median_after_first_request": _median(
+                campaigns["minutes_after_first_request"]
+            ),
             "account_median": _median(account_ttd),
             "account_p90": (
                 None

@@ -120,6 +120,7 @@ def test_evaluate_known_answers(tmp_path: Path) -> None:
         "c1,campaign,cmp-a,hydra,2026-11-02T10:00:00.000Z\n"
         "c2,campaign,cmp-a,hydra,2026-11-02T10:00:00.000Z\n"
         "c3,campaign,cmp-b,whale,2026-11-02T12:00:00.000Z\n"
+        "c4,campaign,cmp-c,logprob_harvest,2026-11-02T08:00:00.000Z\n"
         "b1,individual,,,\n"
         "b2,individual,,,\n"
         "b3,corporate,,,\n"
@@ -127,17 +128,18 @@ def test_evaluate_known_answers(tmp_path: Path) -> None:
     ts = datetime(2026, 11, 2, 10, 30, tzinfo=UTC)
     flagged = pl.DataFrame(
         {
-            "account_id": ["c1", "c2", "b3"],
-            "score": [0.95, 0.8, 0.7],
-            "tier": ["high", "medium", "low"],
-            "campaign_id": ["cmp_x", "cmp_x", None],
-            "first_flagged_at": [ts, ts.replace(hour=11), ts],
-            "reasons": ["shared_template:2_accounts"] * 3,
-            "own_score": [0.5] * 3,
-            "campaign_score": [0.9, 0.9, 0.0],
-            "n_requests": [10, 10, 10],
-            "first_seen": [ts.replace(minute=0)] * 3,
-            "last_seen": [ts] * 3,
+            "account_id": ["c1", "c2", "b3", "c4"],
+            "score": [0.95, 0.8, 0.7, 0.9],
+            "tier": ["high", "medium", "low", "high"],
+            "campaign_id": ["cmp_x", "cmp_x", None, None],
+            "first_flagged_at": [ts, ts.replace(hour=11), ts, ts],
+            "reasons": ["shared_template:2_accounts"] * 4,
+            "own_score": [0.5] * 4,
+            "campaign_score": [0.9, 0.9, 0.0, 0.0],
+            "n_requests": [10] * 4,
+            # c4's campaign starts at 08:00, but its first request comes at 10:20
+            "first_seen": [ts.replace(minute=0)] * 3 + [ts.replace(minute=20)],
+            "last_seen": [ts] * 4,
         },
         schema_overrides={"campaign_id": pl.String},
     )
@@ -155,18 +157,26 @@ def test_evaluate_known_answers(tmp_path: Path) -> None:
     paths = write_exports(flagged, campaigns, tmp_path / "exports")
     result = evaluate(labels, paths["flagged_accounts.parquet"])
     accounts = result["accounts"]
-    assert (accounts["true_positives"], accounts["false_positives"]) == (2, 1)
-    assert accounts["precision"] == pytest.approx(2 / 3)
-    assert accounts["recall"] == pytest.approx(2 / 3)
+    assert (accounts["true_positives"], accounts["false_positives"]) == (3, 1)
+    assert accounts["precision"] == pytest.approx(3 / 4)
+    assert accounts["recall"] == pytest.approx(3 / 4)
     by_campaign = {row["campaign_id"]: row for row in result["campaigns"]}
     assert by_campaign["cmp-a"]["recall"] == 1.0
     assert by_campaign["cmp-a"]["minutes_to_detect"] == pytest.approx(30.0)
+    # active from its start: the latency after its first request is its time to detect
+    assert by_campaign["cmp-a"]["minutes_after_first_request"] == pytest.approx(30.0)
+    assert by_campaign["cmp-c"]["minutes_to_detect"] == pytest.approx(150.0)
+    assert by_campaign["cmp-c"]["minutes_after_first_request"] == pytest.approx(10.0)
+    assert by_campaign["cmp-b"]["minutes_after_first_request"] is None
     assert by_campaign["cmp-b"]["recall"] == 0.0
     fpr = {row["population"]: row["fpr"] for row in result["populations"]}
     assert fpr == {"corporate": 1.0, "individual": 0.0}
-    assert result["time_to_detect_minutes"]["account_median"] == pytest.approx(60.0)
+    ttd = result["time_to_detect_minutes"]
+    assert ttd["campaign_median"] == pytest.approx(90.0)
+    assert ttd["campaign_median_after_first_request"] == pytest.approx(20.0)
+    assert ttd["account_median"] == pytest.approx(30.0)
     high_only = evaluate(labels, paths["flagged_accounts.csv"], min_tier="high")
-    assert high_only["accounts"]["flagged"] == 1
+    assert high_only["accounts"]["flagged"] == 2
 
 
 def test_batched_anomaly_scoring_equals_score_then_learn_row_by_row() -> None:
