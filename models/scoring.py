@@ -13,7 +13,7 @@ term                        max    quantity (ramp from → to)
 ``extraction``              6.0    share of requests eliciting chain-of-thought, rubric
                                    grading or reasoning reconstruction (0.10 → 0.40)
 ``long_output_extraction``  5.0    share of requests that do so with ``max_tokens`` ≥ 8,000
-                                   (0 → 0.15), scaled by the corroborating points (full
+                                   (0 → 0.10), scaled by the corroborating points (full
                                    at 1): volume, flat timing, anomaly, plus fresh and
                                    hosting times the template-reuse ramp (0.10 → 0.30)
 ``extraction_volume``       1.5    number of such long-output requests (100 → 3,000, log)
@@ -100,6 +100,14 @@ from models.state import NO_TIME, SKETCH, AccountState
 FLAG_THRESHOLD = 0.6
 MEDIUM_THRESHOLD = 0.75
 HIGH_THRESHOLD = 0.9
+
+#: Long-output extraction share at which ``long_output_extraction`` is full. A
+#: reseller relaying a campaign's traffic among its customers' dilutes the share:
+#: 0.10 to 0.12 on one seed's mixed-reseller accounts (0.15 to 0.27 on others'),
+#: which a ramp to 0.15 left below the flag threshold. No benign account with 100
+#: or more long-output extraction requests had a share above 0.03 (seeds 1 and 5);
+#: below that volume the corroboration, not the share, holds the points down.
+LONG_EXTRACTION_FULL = 0.10
 
 #: Pseudo-requests of prior behaviour every share is shrunk with.
 PRIOR_REQUESTS = 4.0
@@ -322,7 +330,9 @@ def own_evidence(
         points[k] for k in CORROBORATING_WITH_REUSE
     )
     points["long_output_extraction"] = (
-        5.0 * ramp(rates.long_extraction, 0.0, 0.15) * np.clip(corroboration, 0.0, 1.0)
+        5.0
+        * ramp(rates.long_extraction, 0.0, LONG_EXTRACTION_FULL)
+        * np.clip(corroboration, 0.0, 1.0)
     )
     values = {
         "extraction": rates.extraction,

@@ -275,6 +275,26 @@ def test_fresh_account_corroborates_long_outputs_only_with_template_reuse() -> N
     assert loud.score[0] > HIGH_THRESHOLD
 
 
+def test_campaign_traffic_diluted_by_a_reseller_is_flagged_on_its_volume() -> None:
+    """A reseller relaying a campaign among its customers: 11 % long-output extraction.
+
+    Thousands of such requests, around the clock, from hosting networks: the
+    share is low only because the customers' own traffic dilutes it (seed 5's
+    mixed-reseller accounts, missed while the share's ramp ran to 0.15). The
+    same share from a customer without that corroboration earns nothing.
+    """
+    relay = dict(extraction=0.13, long_extraction=0.11, hosting=0.98, template_reuse=0.9)
+    reseller = _rates(**relay, long_extraction_count=2_000, span_hours=40.0, hour_coverage=1.0)
+    curious = _rates(**relay, long_extraction_count=20)
+    nan = np.full(1, np.nan)
+    mixed = scoring.own_evidence(reseller, np.full(1, 0.55), nan)
+    quiet = scoring.own_evidence(curious, np.zeros(1), nan)
+    assert mixed.points["long_output_extraction"][0] == pytest.approx(5.0)
+    assert mixed.score[0] >= FLAG_THRESHOLD
+    assert quiet.points["long_output_extraction"][0] < 5.0
+    assert quiet.score[0] < FLAG_THRESHOLD
+
+
 def test_shared_template_reuse_counts_a_template_once_per_group() -> None:
     """Three members on one template vs three members on twelve templates of their own."""
     sketch = np.zeros((len(scoring.SKETCH_WORDS), 6), dtype=np.uint64)
