@@ -84,11 +84,11 @@ def _median(values: pl.Series) -> float | None:
     return None if clean.is_empty() else float(clean.median())  # type: ignore[arg-type]
 
 
-def _first_request(joined: pl.DataFrame) -> list[pl.Expr]:
+def _first_request(joined: pl.DataFrame) -> pl.Expr:
     """A campaign's first request as far as the export shows it (null without ``first_seen``)."""
     if "first_seen" not in joined.columns:
-        return [pl.lit(None, pl.Datetime("us", "UTC")).alias("first_request")]
-    return [pl.col("first_seen").filter(pl.col("flagged")).min().alias("first_request")]
+        return pl.lit(None, pl.Datetime("us", "UTC")).alias("first_request")
+    return pl.col("first_seen").filter(pl.col("flagged")).min().alias("first_request")
 
 
 def evaluate(labels: Path, flags: Path, min_tier: str = "low") -> dict[str, Any]:
@@ -142,13 +142,16 @@ def evaluate(labels: Path, flags: Path, min_tier: str = "low") -> dict[str, Any]
             pl.col("flagged").sum().alias("flagged"),
             pl.col("campaign_start").min(),
             pl.col("first_flagged_at").min().alias("first_flag"),
-            *_first_request(joined),
+            _first_request(joined),
         )
         .with_columns(
             (pl.col("flagged") / pl.col("accounts")).alias("recall"),
             _minutes(pl.col("first_flag") - pl.col("campaign_start")).alias("minutes_to_detect"),
+            # null, not the time to detect, when the export has no first_seen
             _minutes(
-                pl.col("first_flag") - pl.max_horizontal("campaign_start", "first_request")
+                pl.when(pl.col("first_request").is_not_null()).then(
+                    pl.col("first_flag") - pl.max_horizontal("campaign_start", "first_request")
+                )
             ).alias("minutes_after_first_request"),
         )
         .drop("first_request")

@@ -177,6 +177,12 @@ def test_evaluate_known_answers(tmp_path: Path) -> None:
     assert ttd["account_median"] == pytest.approx(30.0)
     high_only = evaluate(labels, paths["flagged_accounts.csv"], min_tier="high")
     assert high_only["accounts"]["flagged"] == 2
+    # an export without first_seen: no latency after the first request, not a guess
+    bare = tmp_path / "bare.csv"
+    flagged.drop("first_seen").write_csv(bare)
+    bare_ttd = evaluate(labels, bare)["time_to_detect_minutes"]
+    assert bare_ttd["campaign_median"] == pytest.approx(90.0)
+    assert bare_ttd["campaign_median_after_first_request"] is None
 
 
 def test_batched_anomaly_scoring_equals_score_then_learn_row_by_row() -> None:
@@ -281,7 +287,8 @@ def test_campaign_traffic_diluted_by_a_reseller_is_flagged_on_its_volume() -> No
     Thousands of such requests, around the clock, from hosting networks: the
     share is low only because the customers' own traffic dilutes it (seed 5's
     mixed-reseller accounts, missed while the share's ramp ran to 0.15). The
-    same share from a customer without that corroboration earns nothing.
+    same shares from a customer with twenty such requests, seen for less than a
+    day, stay far below the threshold.
     """
     relay = dict(extraction=0.13, long_extraction=0.11, hosting=0.98, template_reuse=0.9)
     reseller = _rates(**relay, long_extraction_count=2_000, span_hours=40.0, hour_coverage=1.0)
