@@ -511,7 +511,7 @@ class OnlineScorer:
                 verdict[i] = self._classifier.score_one(dict(zip(MODEL_FEATURES, row, strict=True)))
         self._drift.update_many(anomaly)
         self._last_x.update(zip(windows["account_id"], vectors, strict=True))
-        rows = self._state.fold(windows, anomaly)
+        rows = self._state.fold(windows, anomaly, prior=self._drift.mean)
         self._state["verdict_p"][rows] = np.where(
             np.isnan(verdict), self._state["verdict_p"][rows], verdict
         )

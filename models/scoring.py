@@ -24,6 +24,8 @@ term                        max    quantity (ramp from → to)
 ``flat_24h_timing``         1.25   share of the 24 UTC hours with activity, once the
                                    account has been seen for 20 hours (0.5 → 0.9)
 ``anomalous_usage``         0.75   smoothed HalfSpaceTrees score above the running mean
+                                   (a new account starts at the mean; a window counts
+                                   by its requests, see :meth:`AccountState.fold`)
 ``reviewer_model``          ±4.0   verdict classifier's probability, once trained
 ==========================  =====  ==========================================================
 

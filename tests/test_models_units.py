@@ -18,7 +18,7 @@ from models.evaluate import average_precision, evaluate
 from models.exports import write_exports
 from models.scoring import FLAG_THRESHOLD, HIGH_THRESHOLD, MEDIUM_THRESHOLD, tier
 from models.signals import TEMPLATE_SKETCH_COLUMNS, detection_aggregations
-from models.state import BYTES_PER_ACCOUNT, NO_TIME, AccountState
+from models.state import ANOMALY_SMOOTHING, BYTES_PER_ACCOUNT, NO_TIME, AccountState
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
 
@@ -77,6 +77,18 @@ def test_state_folds_windows_into_running_counts() -> None:
     assert state["hour_mask"][rows[0]] == (1 << 1) | (1 << 7)
     assert state["first_us"][1] < state["last_us"][1]
     assert state["created_us"][0] != NO_TIME
+
+
+def test_smoothed_anomaly_starts_at_the_prior_and_weighs_windows_by_requests() -> None:
+    """A new account starts at the running mean; a busy window moves it further than a quiet one."""
+    state = AccountState()
+    busy = state.fold(_window(["busy"], 100, hour=1), np.array([0.9]), prior=0.5)[0]
+    quiet = state.fold(_window(["quiet"], 2, hour=1), np.array([0.9]), prior=0.5)[0]
+    assert state["anomaly"][busy] == pytest.approx(0.5 + ANOMALY_SMOOTHING * 100 / 110 * 0.4)
+    assert state["anomaly"][quiet] == pytest.approx(0.5 + ANOMALY_SMOOTHING * 2 / 12 * 0.4)
+    # a known account keeps its own smoothed score: the prior is for new ones only
+    state.fold(_window(["quiet"], 2, hour=2), np.array([0.9]), prior=0.0)
+    assert state["anomaly"][quiet] > 0.5
 
 
 def test_state_eviction_keeps_flagged_accounts() -> None:
