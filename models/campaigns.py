@@ -35,7 +35,9 @@ operator varies across accounts) and its *membership* (ties to alike
 neighbours, counted against its volume, times likeness); the campaigns are the
 components of the ties between *core* members (membership ≥
 :data:`CORE_MEMBERSHIP`), where a tie of synchronised activity alone must also
-close a triangle. This two-level design is the camouflage and hub defence: a
+close a triangle, and a core member must also be like its campaign's core
+(customers of one VPN exit are like each other, not like the campaign whose
+addresses they share). This two-level design is the camouflage and hub defence: a
 reseller that shares a template with one campaign and an address with another
 is not core, so it joins neither campaign's evidence and does not merge them;
 a tutoring app with step-by-step prompts tied to a campaign harvesting long
@@ -475,35 +477,31 @@ def find_campaigns(
     3. Campaigns are the components of the ties between *core* members
        (membership ≥ :data:`CORE_MEMBERSHIP`; sync-only ties must close a
        triangle, see :func:`_supported`) with at least
-       :data:`MIN_CAMPAIGN_ACCOUNTS` of them: accounts that only bridge two
-       groups (a reseller sharing a template with one and an address with
-       another) are not core, so they neither merge campaigns nor count in
-       their evidence. A non-core account tied to a campaign's core gets that
+       :data:`MIN_CAMPAIGN_ACCOUNTS` of them, found again after each core
+       member's membership is scaled by its likeness to the median of its
+       campaign's core (look-alike strangers tied to a campaign by shared
+       addresses are like each other, not like the campaign). Accounts that
+       only bridge two groups (a reseller sharing a template with one and an
+       address with another) are not core, so they neither merge campaigns
+       nor count in their evidence. A non-core account tied to a campaign's core gets that
        campaign with its (lower) membership.
     """
     groups = group_accounts(store, active)
     candidate = groups.sizes() >= MIN_CAMPAIGN_ACCOUNTS
-    medians = neighbour_medians(groups, profile)
-    alike = likeness(profile, medians)
-    # A shared payment instrument proves a common operator: an account sharing
-    # one need not match its neighbours' output lengths (a client setting such
-    # operators vary from account to account), only their extraction and harvest.
-    settings_free = [i for i in range(len(profile)) if i != LONG_OUTPUT_DIMENSION]
     paid = groups.has_family("payment")
-    alike[paid] = np.maximum(
-        alike[paid],
-        likeness(
-            [profile[i][paid] for i in settings_free], [medians[i][paid] for i in settings_free]
-        ),
+    alike = np.where(
+        candidate, _paid_likeness(profile, neighbour_medians(groups, profile), paid), 0.0
     )
-    alike = np.where(candidate, alike, 0.0)
     member = np.where(candidate, membership(groups.tied_to(alike >= 1.0), n_requests, alike), 0.0)
-    core = member >= CORE_MEMBERSHIP
-    inner = core[groups.a] & core[groups.b]
-    inner[inner] = _supported(groups.a[inner], groups.b[inner], groups.families[inner])
-    labels = components(len(core), groups.a[inner], groups.b[inner])
-    counts = np.bincount(labels, core, minlength=len(core))
-    core &= counts[labels] >= MIN_CAMPAIGN_ACCOUNTS
+    labels, core = _core_campaigns(groups, member >= CORE_MEMBERSHIP)
+    # A core member must also be like its campaign's core, not only like its own
+    # neighbours: customers of one VPN exit, tied to each other by popular
+    # questions from shared addresses and to a campaign by those addresses, are
+    # like each other and so were core members of the campaign on one seed.
+    member = np.where(
+        core, member * _paid_likeness(profile, _core_medians(profile, labels, core), paid), member
+    )
+    labels, core = _core_campaigns(groups, core & (member >= CORE_MEMBERSHIP))
     core_rows = np.flatnonzero(core)
     kept, core_campaign = np.unique(labels[core_rows], return_inverse=True)
     campaign = np.full(len(core), -1, dtype=np.int64)
@@ -516,6 +514,58 @@ def find_campaigns(
     campaign[b[from_core]] = campaign[a[from_core]]
     member = np.where(campaign >= 0, member, 0.0)
     return Assignment(campaign, member, core_rows, core_campaign, len(kept), groups)
+
+
+def _paid_likeness(
+    profile: list[np.ndarray], reference: list[np.ndarray], paid: np.ndarray
+) -> np.ndarray:
+    """:func:`likeness`, where accounts sharing a payment instrument skip the output lengths.
+
+    A shared payment instrument proves a common operator: an account sharing one
+    need not match the reference's output lengths (a client setting such
+    operators vary from account to account), only its extraction and harvest.
+    """
+    alike = likeness(profile, reference)
+    settings_free = [i for i in range(len(profile)) if i != LONG_OUTPUT_DIMENSION]
+    alike[paid] = np.maximum(
+        alike[paid],
+        likeness(
+            [profile[i][paid] for i in settings_free], [reference[i][paid] for i in settings_free]
+        ),
+    )
+    return alike
+
+
+def _core_campaigns(groups: Groups, core: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Components of the ties between core rows, and the core rows in one of a campaign's size.
+
+    Sync-only ties must close a triangle (:func:`_supported`).
+    """
+    inner = core[groups.a] & core[groups.b]
+    inner[inner] = _supported(groups.a[inner], groups.b[inner], groups.families[inner])
+    labels = components(len(core), groups.a[inner], groups.b[inner])
+    counts = np.bincount(labels, core, minlength=len(core))
+    return labels, core & (counts[labels] >= MIN_CAMPAIGN_ACCOUNTS)
+
+
+def _core_medians(
+    profile: list[np.ndarray], labels: np.ndarray, core: np.ndarray
+) -> list[np.ndarray]:
+    """Per profile dimension and row, the median over its campaign's core (0 outside one)."""
+    rows = np.flatnonzero(core)
+    medians = (
+        pl.DataFrame(
+            {"g": labels[rows], **{str(i): np.nan_to_num(p[rows]) for i, p in enumerate(profile)}}
+        )
+        .group_by("g")
+        .median()
+    )
+    out = []
+    for i in range(len(profile)):
+        by_label = np.zeros(len(core))
+        by_label[medians["g"].to_numpy()] = medians[str(i)].to_numpy()
+        out.append(np.where(core, by_label[labels], 0.0))
+    return out
 
 
 def campaign_id_for(anchor_account: str) -> str:

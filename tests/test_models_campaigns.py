@@ -295,6 +295,30 @@ def test_a_shared_card_needs_no_matching_output_lengths() -> None:
     assert found.member[6] == 0.0
 
 
+def test_vpn_customers_tied_to_a_campaign_by_addresses_are_not_its_core() -> None:
+    """Accounts 0-5 harvest long reasoning on shared cards; 6-9 share one VPN exit.
+
+    The VPN's customers ask popular step-by-step questions from shared
+    addresses: each is tied to the other three by template and address, and to
+    one campaign account by an address alone. Like their own neighbours (each
+    other), they are not like the campaign they would join (no long outputs),
+    so none is a core member of it (seed 10 of ``small`` had seven such).
+    """
+    campaign = [(a, b, "payment") for a in range(6) for b in range(a + 1, 6)]
+    vpn = [
+        (a, b, kind) for a in range(6, 10) for b in range(a + 1, 10) for kind in ("template", "ip")
+    ]
+    bridges = [(c, c + 6, "ip") for c in range(4)]
+    store = _store([*campaign, *vpn, *bridges])
+    extraction = np.array([0.6] * 6 + [0.2] * 4)
+    long_output = np.array([0.6] * 6 + [0.0] * 4)
+    found = find_campaigns(
+        store, [extraction, long_output, np.zeros(10)], np.full(10, 20), np.ones(10, dtype=bool)
+    )
+    assert list(found.core_rows) == [0, 1, 2, 3, 4, 5]
+    assert (found.member[6:] < CORE_MEMBERSHIP).all()
+
+
 def test_windows_are_the_same_whichever_batches_close_them(
     events: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
