@@ -498,10 +498,11 @@ def find_campaigns(
     # neighbours: customers of one VPN exit, tied to each other by popular
     # questions from shared addresses and to a campaign by those addresses, are
     # like each other and so were core members of the campaign on one seed.
-    member = np.where(
-        core, member * _paid_likeness(profile, _core_medians(profile, labels, core), paid), member
-    )
-    labels, core = _core_campaigns(groups, core & (member >= CORE_MEMBERSHIP))
+    fit = _paid_likeness(profile, _core_medians(profile, labels, core), paid)
+    unlike = core & (fit < 1.0)
+    if unlike.any():  # most steps: every core member is like its campaign
+        member = np.where(unlike, member * fit, member)
+        labels, core = _core_campaigns(groups, core & (member >= CORE_MEMBERSHIP))
     core_rows = np.flatnonzero(core)
     kept, core_campaign = np.unique(labels[core_rows], return_inverse=True)
     campaign = np.full(len(core), -1, dtype=np.int64)
@@ -551,19 +552,24 @@ def _core_campaigns(groups: Groups, core: np.ndarray) -> tuple[np.ndarray, np.nd
 def _core_medians(
     profile: list[np.ndarray], labels: np.ndarray, core: np.ndarray
 ) -> list[np.ndarray]:
-    """Per profile dimension and row, the median over its campaign's core (0 outside one)."""
+    """Per profile dimension and row, the median over its campaign's core (0 outside one).
+
+    NaN counts as 0; the median of an even count is the mean of the middle two.
+    """
     rows = np.flatnonzero(core)
-    medians = (
-        pl.DataFrame(
-            {"g": labels[rows], **{str(i): np.nan_to_num(p[rows]) for i, p in enumerate(profile)}}
-        )
-        .group_by("g")
-        .median()
-    )
+    if len(rows) == 0:
+        return [np.zeros(len(core)) for _ in profile]
     out = []
-    for i in range(len(profile)):
+    for values in profile:
+        value = np.nan_to_num(values[rows])
+        order = np.lexsort((value, labels[rows]))
+        label, value = labels[rows][order], value[order]
+        starts = np.flatnonzero(np.r_[True, label[1:] != label[:-1]])
+        counts = np.diff(np.r_[starts, len(label)])
         by_label = np.zeros(len(core))
-        by_label[medians["g"].to_numpy()] = medians[str(i)].to_numpy()
+        by_label[label[starts]] = (
+            value[starts + (counts - 1) // 2] + value[starts + counts // 2]
+        ) / 2
         out.append(np.where(core, by_label[labels], 0.0))
     return out
 
