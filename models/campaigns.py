@@ -483,8 +483,8 @@ def find_campaigns(
        addresses are like each other, not like the campaign). Accounts that
        only bridge two groups (a reseller sharing a template with one and an
        address with another) are not core, so they neither merge campaigns
-       nor count in their evidence. A non-core account tied to a campaign's core gets that
-       campaign with its (lower) membership.
+       nor count in their evidence. A non-core account tied to a campaign's
+       core gets that campaign with its (lower) membership.
     """
     groups = group_accounts(store, active)
     candidate = groups.sizes() >= MIN_CAMPAIGN_ACCOUNTS
