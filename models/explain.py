@@ -5,6 +5,10 @@ Every flag carries ``code:value`` pairs, ``;``-separated, most important first
 
     shared_template:412_accounts;flat_24h_timing:0.97;cot_elicitation:0.91
 
+Shares of an account's requests are over its lifetime, or over its recent
+requests (half-life 6 hours, see :func:`models.scoring.account_rates`) when it
+asks for more reasoning lately than it did all along.
+
 Importance is the evidence's weight in the score (its log-odds points, see
 :mod:`models.scoring`; campaign evidence weighted by the account's membership).
 Codes and the meaning of their values:

@@ -35,7 +35,7 @@ batch pipeline sending 10,000 requests an hour costs the campaign search no
 more than a customer sending 25 an hour.
 
 Memory per active account: the state's columns (:data:`models.state.BYTES_PER_ACCOUNT`,
-180 bytes, with its 256-bit template sketch) and its id in the index (about 150
+204 bytes, with its 256-bit template sketch) and its id in the index (about 150
 bytes), its latest payment fingerprint / prefix / user agent (about 250 bytes) and its latest model
 feature vector (for verdicts, about 1.3 KB as a list of floats), so under 2 KB; plus its
 5-minute activity slots of the sync span (and of up to one :attr:`ScorerConfig.sync_every`

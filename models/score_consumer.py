@@ -78,7 +78,8 @@ log = logging.getLogger(__name__)
 
 CHECKPOINTS_DIR = "checkpoints"
 FLAGS_DIR = "flags"
-CHECKPOINT_VERSION = 1
+#: Bumped whenever the pickled scorer's layout changes (2: recent content counts in the state).
+CHECKPOINT_VERSION = 2
 _LABELS = {"abuse": True, "true": True, "benign": False, "false": False}
 _FLAG_FIELDS = ("account_id", "score", "tier", "campaign_id", "first_flagged_at", "reasons")
 _FLAG_SCHEMA = pa.schema([FLAGGED_SCHEMA.field(name) for name in _FLAG_FIELDS])

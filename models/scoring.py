@@ -43,6 +43,18 @@ to be flagged on its own. Shares are shrunk towards a low prior over the first
 few requests (:data:`PRIOR_REQUESTS`), so one chain-of-thought question from
 a new customer is not a 100 % share.
 
+The content shares (extraction and its kinds, long outputs) are an account's
+lifetime shares, or its recent ones (counts with a half-life of
+:data:`models.state.RECENT_HALF_LIFE_HOURS`, shrunk towards the lifetime shares
+over :data:`RECENT_PRIOR_REQUESTS`) where its extraction share is higher lately
+(:func:`account_rates`). A reseller that starts relaying a campaign's traffic
+among its customers' has days of clean history that dilute its lifetime shares:
+on seed 10 of the ``small`` preset two of three such accounts stayed below the
+threshold to the end (lifetime long-output share 0.08, 0.11 since the campaign
+began). Judged on recent traffic, every mixed-reseller account of seeds 1 to 10
+is flagged, and each seed's first one 2.5 to 19.5 hours sooner; no benign
+account more is.
+
 **Campaign evidence** of a campaign's core members (:func:`campaign_evidence`),
 bias :data:`CAMPAIGN_BIAS`:
 
@@ -97,7 +109,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.signals import TEMPLATE_SKETCH_BITS
-from models.state import NO_TIME, SKETCH, AccountState
+from models.state import NO_TIME, RECENT, SKETCH, AccountState
 
 FLAG_THRESHOLD = 0.6
 MEDIUM_THRESHOLD = 0.75
@@ -115,6 +127,20 @@ LONG_EXTRACTION_FULL = 0.10
 PRIOR_REQUESTS = 4.0
 #: Prior extraction share (benign customers ask for step-by-step answers too).
 PRIOR_EXTRACTION = 0.05
+#: Content counts (state columns) whose shares are scored, and each one's prior share.
+CONTENT_SHARES: dict[str, float] = {
+    "n_extraction": PRIOR_EXTRACTION,
+    "n_cot": 0.0,
+    "n_rubric": 0.0,
+    "n_reconstruct": 0.0,
+    "n_extraction_long": 0.0,
+}
+#: The recent (decaying) state column of each content count.
+RECENT_OF: dict[str, str] = {count: recent for recent, count in RECENT.items()}
+#: Pseudo-requests of the lifetime share every recent share is shrunk with: a
+#: customer's few questions of the last hours do not outweigh its history; a
+#: reseller's thousands of requests since it turned to extraction do.
+RECENT_PRIOR_REQUESTS = 500.0
 
 OWN_BIAS = -8.5
 #: Own-evidence terms that corroborate content evidence (see :func:`own_evidence`).
@@ -269,13 +295,35 @@ def shared_template_reuse(
     return _reuse_from_sketch(union, total)
 
 
-def account_rates(state: AccountState, rows: np.ndarray) -> AccountRates:
-    """Shares and times of the accounts in ``rows``, shrunk over their first requests."""
-    n = state["n_requests"][rows].astype(np.float64)
-    content = state["n_content"][rows].astype(np.float64) + PRIOR_REQUESTS
+def _content_shares(state: AccountState, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Content shares of ``rows`` over their lifetime, or lately where extraction is higher.
 
-    def shrunk(name: str, prior: float = 0.0) -> np.ndarray:
-        return (state[name][rows] + PRIOR_REQUESTS * prior) / content
+    Lifetime shares are shrunk towards a low prior over the first
+    :data:`PRIOR_REQUESTS`. Recent shares (counts with a half-life, see
+    :data:`models.state.RECENT`) are shrunk towards the lifetime shares over
+    :data:`RECENT_PRIOR_REQUESTS`, so only an account with many recent requests
+    has recent shares of its own. Each account is judged on the basis, lifetime
+    or recent, where its extraction share is higher, and all its shares come
+    from that basis, so its reasons add up.
+    """
+    known = state["n_content"][rows].astype(np.float64) + PRIOR_REQUESTS
+    lifetime = {
+        name: (state[name][rows] + PRIOR_REQUESTS * prior) / known
+        for name, prior in CONTENT_SHARES.items()
+    }
+    weight = state["recent_content"][rows].astype(np.float64) + RECENT_PRIOR_REQUESTS
+    recent = {
+        name: (state[RECENT_OF[name]][rows] + RECENT_PRIOR_REQUESTS * lifetime[name]) / weight
+        for name in CONTENT_SHARES
+    }
+    lately = recent["n_extraction"] > lifetime["n_extraction"]
+    return {name: np.where(lately, recent[name], lifetime[name]) for name in CONTENT_SHARES}
+
+
+def account_rates(state: AccountState, rows: np.ndarray) -> AccountRates:
+    """Shares and times of the accounts in ``rows`` (content shares: :func:`_content_shares`)."""
+    n = state["n_requests"][rows].astype(np.float64)
+    shares = _content_shares(state, rows)
 
     first, last = state["first_us"][rows], state["last_us"][rows]
     created = state["created_us"][rows]
@@ -283,11 +331,11 @@ def account_rates(state: AccountState, rows: np.ndarray) -> AccountRates:
     mask = state["hour_mask"][rows].astype(">u4")
     coverage = np.unpackbits(mask.view(np.uint8)).reshape(-1, 32).sum(axis=1) / 24.0
     return AccountRates(
-        extraction=shrunk("n_extraction", PRIOR_EXTRACTION),
-        cot=shrunk("n_cot"),
-        rubric=shrunk("n_rubric"),
-        reconstruct=shrunk("n_reconstruct"),
-        long_extraction=shrunk("n_extraction_long"),
+        extraction=shares["n_extraction"],
+        cot=shares["n_cot"],
+        rubric=shares["n_rubric"],
+        reconstruct=shares["n_reconstruct"],
+        long_extraction=shares["n_extraction_long"],
         long_extraction_count=state["n_extraction_long"][rows].astype(np.float64),
         harvest=state["n_harvest"][rows] / (n + PRIOR_REQUESTS),
         hosting=state["n_hosting"][rows] / np.maximum(n, 1.0),

@@ -2,7 +2,9 @@
 
 The online scorer folds every closed window into one row per account: running
 counts (requests, reasoning-elicitation requests of each kind, logit-bias
-probes, hosting traffic), first and last event time, account creation time,
+probes, hosting traffic), the content counts again with a half-life of
+:data:`RECENT_HALF_LIFE_HOURS` (what the account does lately, beside what it did
+all along), first and last event time, account creation time,
 the hours of the day the account was ever active (a 24-bit mask), a 256-bit
 sketch of the head templates of its reasoning-elicitation requests (for template
 reuse, see :func:`models.scoring.account_rates`), the latest
@@ -42,6 +44,23 @@ COUNTS: dict[str, str] = {
     "n_extraction_tmpl": "det_extraction_tmpl",
 }
 
+#: Content counts again, decayed with a half-life of :data:`RECENT_HALF_LIFE_HOURS` of
+#: event time (recent column → running count it follows), float32.
+RECENT: dict[str, str] = {
+    "recent_content": "n_content",
+    "recent_cot": "n_cot",
+    "recent_rubric": "n_rubric",
+    "recent_reconstruct": "n_reconstruct",
+    "recent_extraction": "n_extraction",
+    "recent_extraction_long": "n_extraction_long",
+}
+
+#: Half-life, in hours of event time, of the recent content counts. An
+#: established account that turns to extraction (a reseller who starts relaying
+#: a campaign's traffic) keeps its lifetime shares diluted by its clean past for
+#: days; its recent shares show the change within hours.
+RECENT_HALF_LIFE_HOURS = 6.0
+
 #: Template-sketch words (state column → window column), OR-ed across windows (uint64).
 SKETCH: dict[str, str] = {
     f"tmpl_bits_{w}": column for w, column in enumerate(TEMPLATE_SKETCH_COLUMNS)
@@ -50,6 +69,7 @@ SKETCH: dict[str, str] = {
 #: Every column: dtype and the value of a new row.
 COLUMNS: dict[str, tuple[type, float | int]] = {
     **{name: (np.int64, 0) for name in COUNTS},
+    **{name: (np.float32, 0.0) for name in RECENT},
     "first_us": (np.int64, NO_TIME),
     "last_us": (np.int64, NO_TIME),
     "created_us": (np.int64, NO_TIME),
@@ -170,7 +190,9 @@ class AccountState:
     ) -> np.ndarray:
         """Add one window's per-account rows (see :func:`models.signals.account_windows`).
 
-        Returns the state row of each window row. ``anomaly`` is the window's
+        Returns the state row of each window row. The recent counts decay over the
+        event time from the account's last event to the window's last, then add
+        the window's counts. ``anomaly`` is the window's
         anomaly score per row, smoothed into the ``anomaly`` column: an account
         new to the state starts from ``prior`` (the scorer passes the running
         mean score, so that a new account is neither unusual nor usual before
@@ -188,6 +210,11 @@ class AccountState:
             self[name][rows] |= columns[name]
         first, last, age_us = columns["first_us"], columns["last_us"], columns["age_us"]
         known = self["first_us"][rows] != NO_TIME
+        previous_last = np.where(known, self["last_us"][rows], last)
+        elapsed_h = np.maximum(last - previous_last, 0) / 3_600e6
+        decay = np.exp2(-elapsed_h / RECENT_HALF_LIFE_HOURS)
+        for name, count in RECENT.items():
+            self[name][rows] = self[name][rows] * decay + columns[count]
         self["first_us"][rows] = np.where(known, np.minimum(self["first_us"][rows], first), first)
         self["last_us"][rows] = np.maximum(self["last_us"][rows], last)
         created = np.where(np.isnan(age_us), NO_TIME, last - np.nan_to_num(age_us).astype(np.int64))

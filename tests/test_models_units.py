@@ -18,7 +18,13 @@ from models.evaluate import average_precision, evaluate
 from models.exports import write_exports
 from models.scoring import FLAG_THRESHOLD, HIGH_THRESHOLD, MEDIUM_THRESHOLD, tier
 from models.signals import TEMPLATE_SKETCH_COLUMNS, detection_aggregations
-from models.state import ANOMALY_SMOOTHING, BYTES_PER_ACCOUNT, NO_TIME, AccountState
+from models.state import (
+    ANOMALY_SMOOTHING,
+    BYTES_PER_ACCOUNT,
+    NO_TIME,
+    RECENT_HALF_LIFE_HOURS,
+    AccountState,
+)
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
 
@@ -36,7 +42,10 @@ def test_tiers_follow_the_documented_thresholds() -> None:
     assert FLAG_THRESHOLD < MEDIUM_THRESHOLD < HIGH_THRESHOLD
 
 
-def _window(accounts: list[str], requests: int, hour: int) -> pl.DataFrame:
+def _window(
+    accounts: list[str], requests: int, hour: int, *, content: int = 1, extraction: int = 1
+) -> pl.DataFrame:
+    """One window of ``requests`` per account: ``extraction`` of ``content`` ask for CoT."""
     n = len(accounts)
     return pl.DataFrame(
         {
@@ -46,7 +55,8 @@ def _window(accounts: list[str], requests: int, hour: int) -> pl.DataFrame:
             "time_last": [T0.replace(hour=hour, minute=20)] * n,
             "acct_age_days": [2.0] * n,
             "model_adoption_hours": [None] * n,
-            **{name: [1] * n for name in ("det_content_known", "det_cot", "det_extraction")},
+            "det_content_known": [content] * n,
+            **{name: [extraction] * n for name in ("det_cot", "det_extraction")},
             **{
                 name: [0] * n
                 for name in (
@@ -91,6 +101,34 @@ def test_smoothed_anomaly_starts_at_the_prior_and_weighs_windows_by_requests() -
     assert state["anomaly"][quiet] > 0.5
 
 
+def test_recent_shares_show_an_established_account_turning_to_extraction() -> None:
+    """A reseller relaying a campaign since this morning is judged on its recent traffic.
+
+    Its lifetime share is diluted by a clean past; its counts with a half-life
+    of 6 hours are not. A customer's handful of recent questions moves its
+    shares by little: recent shares are shrunk towards lifetime ones.
+    """
+    assert RECENT_HALF_LIFE_HOURS == 6.0
+    state = AccountState()
+    state.fold(_window(["reseller"], 2_000, hour=0, content=2_000, extraction=40))
+    state.fold(_window(["customer"], 20, hour=0, content=20, extraction=0))
+    rows = state.fold(_window(["reseller"], 1_000, hour=12, content=1_000, extraction=400))
+    state.fold(_window(["customer"], 5, hour=12, content=5, extraction=5))
+    assert state["recent_content"][rows[0]] == pytest.approx(2_000 / 4 + 1_000)
+    assert state["recent_extraction"][rows[0]] == pytest.approx(40 / 4 + 400)
+
+    rates = scoring.account_rates(state, np.arange(2))
+    prior = scoring.PRIOR_REQUESTS
+    lifetime = np.array([(440 + prior * 0.05) / (3_000 + prior), (5 + prior * 0.05) / (25 + prior)])
+    k = scoring.RECENT_PRIOR_REQUESTS
+    recent_reseller = (410 + k * lifetime[0]) / (1_500 + k)
+    assert rates.extraction[0] == pytest.approx(recent_reseller, rel=1e-5)
+    assert rates.extraction[0] > lifetime[0] + 0.08
+    # every share of the account comes from the same basis, so its reasons add up
+    assert rates.cot[0] == pytest.approx((410 + k * 440 / 3_004) / (1_500 + k), rel=1e-5)
+    assert rates.extraction[1] == pytest.approx(lifetime[1], abs=0.01)
+
+
 def test_state_eviction_keeps_flagged_accounts() -> None:
     state = AccountState()
     state.fold(_window(["old", "flagged", "new"], 1, hour=1))
@@ -112,7 +150,7 @@ def test_memory_per_account_is_bounded() -> None:
     state.rows(ids)
     used = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
-    assert BYTES_PER_ACCOUNT <= 192
+    assert BYTES_PER_ACCOUNT <= 208
     assert used / n < 400
     # a second window of the same accounts allocates nothing per account
     assert len(state) == n
