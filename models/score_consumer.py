@@ -130,8 +130,14 @@ def load_checkpoint(lake_dir: Path, topic: str) -> _Checkpoint | None:
     if path is None:
         return None
     checkpoint = pickle.loads(path.read_bytes())
-    if not isinstance(checkpoint, _Checkpoint) or checkpoint.version != CHECKPOINT_VERSION:
-        raise ValueError(f"{path} is not a scorer checkpoint of version {CHECKPOINT_VERSION}")
+    if not isinstance(checkpoint, _Checkpoint):
+        raise ValueError(f"{path} is not a scorer checkpoint")
+    if checkpoint.version != CHECKPOINT_VERSION:
+        raise ValueError(
+            f"{path} is a scorer checkpoint of version {checkpoint.version}; this scorer "
+            f"reads version {CHECKPOINT_VERSION}. Move {path.parent} aside to start afresh "
+            "(the scorer then re-reads the topic from its start and emits its flags again)"
+        )
     return checkpoint
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import itertools
+import pickle
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from models import anomaly, classifier, drift, explain, scoring
+from models import anomaly, classifier, drift, explain, score_consumer, scoring
 from models.campaigns import _BIT, Groups, _supported, neighbour_medians
 from models.evaluate import average_precision, evaluate
 from models.exports import write_exports
@@ -439,3 +440,20 @@ def test_package_names_are_imported_on_first_use() -> None:
         assert getattr(models, name) is getattr(module, name)
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = models.no_such_name  # type: ignore[attr-defined]
+
+
+def test_a_checkpoint_of_another_version_is_refused_saying_what_to_do(tmp_path: Path) -> None:
+    """An upgrade that changes the scorer's layout must not resume from an older pickle."""
+    folder = score_consumer.checkpoint_dir(tmp_path, "events")
+    folder.mkdir(parents=True)
+    version = score_consumer.CHECKPOINT_VERSION
+    old = score_consumer._Checkpoint(
+        version - 1, 1, {0: 5}, {}, score_consumer.ScorerCounts(), None
+    )
+    (folder / "ckpt-00000001.ckpt").write_bytes(pickle.dumps(old))
+    expected = rf"of version {version - 1}; this scorer reads version {version}\. Move"
+    with pytest.raises(ValueError, match=expected):
+        score_consumer.load_checkpoint(tmp_path, "events")
+    (folder / "ckpt-00000002.ckpt").write_bytes(pickle.dumps({"offsets": {0: 5}}))
+    with pytest.raises(ValueError, match=r"is not a scorer checkpoint$"):
+        score_consumer.load_checkpoint(tmp_path, "events")
